@@ -1,0 +1,34 @@
+"""udp — Unified Data Platform. Why each dependency is here: README.md, "Dependencies"."""
+
+from setuptools import find_packages, setup
+
+# Spark comes from the cluster on EMR, so it is an extra: `spark` is the emr-spark-8 stack (the default for local
+# work and CI), `spark35` the EMR 7.x stack (make test-compat). Every version is pinned exactly.
+SPARK_40 = ["pyspark==4.0.2", "delta-spark==4.0.1"]
+SPARK_35 = ["pyspark==3.5.6", "delta-spark==3.3.2"]
+
+setup(
+    name="udp",
+    version="0.1.0",
+    description="Unified Data Platform: retail raw dumps -> Delta bronze/silver/gold -> Amazon Personalize",
+    python_requires=">=3.11,<3.14",
+    packages=find_packages(include=["udp", "udp.*"]),
+    package_data={"udp": ["py.typed"]},
+    install_requires=[
+        "boto3==1.44.8",
+        "pyyaml==6.0.4",
+    ],
+    extras_require={
+        "spark": SPARK_40,
+        "spark35": SPARK_35,
+        "dev": [
+            "pytest==9.2.0",
+            "chispa==0.12.0",
+            "moto[s3,iam]==5.2.5",
+            "ruff==0.17.6",
+            "mypy==2.4.1",
+            "types-PyYAML==6.0.12.20261122",
+        ],
+    },
+    entry_points={"console_scripts": ["udp = udp.cli:main"]},
+)

@@ -1,0 +1,64 @@
+"""One Spark session for the whole test run, built by udp's own session code with fast test settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from udp.config import Config, load_config
+from udp.lake import Lake
+from udp.session import build_spark
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Small, fast and deterministic: two cores, two shuffle partitions, no UI, no VACUUM retention guard.
+TEST_SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.rdd.compress": "false",
+    "spark.shuffle.compress": "false",
+    "spark.databricks.delta.retentionDurationCheck.enabled": "false",
+    "spark.driver.memory": "2g",
+}
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("udp-session")
+
+
+@pytest.fixture(scope="session")
+def base_config(session_dir: Path) -> Config:
+    overrides = [
+        f"paths.raw={session_dir / 'raw'}",
+        f"paths.lake={session_dir / 'lake'}",
+        f"paths.export={session_dir / 'export'}",
+        f"spark.jars_dir={ROOT / '.jars'}",
+        "spark.master=local[2]",
+        *(f"spark.conf.{k}={v}" for k, v in TEST_SPARK_CONF.items()),
+    ]
+    return load_config([str(ROOT / "conf" / "local.yaml")], overrides, env={})
+
+
+@pytest.fixture(scope="session")
+def spark(base_config: Config) -> Iterator[SparkSession]:
+    session = build_spark(base_config, app_name="udp-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def config(base_config: Config, tmp_path: Path) -> Config:
+    """The session's configuration with this test's own raw, lake and export folders."""
+    return base_config.with_overrides(
+        f"paths.raw={tmp_path / 'raw'}", f"paths.lake={tmp_path / 'lake'}", f"paths.export={tmp_path / 'export'}"
+    )
+
+
+@pytest.fixture
+def lake(spark: SparkSession, config: Config) -> Lake:
+    return Lake(spark, config)

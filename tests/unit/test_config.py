@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from udp.config import Config, load_config
+from udp.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL = str(ROOT / "conf" / "local.yaml")
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_local_overlay_extends_base_and_reads_defaults() -> None:
+    cfg = load_config([LOCAL], env={})
+    assert cfg.paths.raw == "./data/raw"
+    assert cfg.spark.mode == "local"
+    assert cfg.catalog.implementation == "hive"
+    assert cfg.lake.vacuum_retention_hours == 168
+    assert [Path(f).name for f in cfg.files] == ["sources.yaml", "base.yaml", "local.yaml"]
+
+
+def test_env_interpolation_with_and_without_default() -> None:
+    cfg = load_config([LOCAL], env={"UDP_LAKE": "/mnt/lake"})
+    assert cfg.paths.lake == "/mnt/lake"
+    assert cfg.paths.export == "./data/export"
+
+
+def test_unset_env_var_names_file_key_and_variable() -> None:
+    expected = r"emr\.yaml: key 'paths\.raw' uses \$\{UDP_BUCKET\}.*UDP_BUCKET is not set"
+    with pytest.raises(ConfigError, match=expected):
+        load_config([str(ROOT / "conf" / "emr.yaml")], env={})
+
+
+def test_emr_overlay_is_cluster_mode_with_bucket_from_env() -> None:
+    cfg = load_config([str(ROOT / "conf" / "emr.yaml")], env={"UDP_BUCKET": "acme-data"})
+    assert cfg.spark.mode == "cluster"
+    assert cfg.paths.lake == "s3://acme-data/lake"
+    assert cfg.catalog.database_prefix == "udp_"
+
+
+def test_set_overrides_win_and_are_typed() -> None:
+    cfg = load_config([LOCAL], ["paths.lake=/tmp/l", "lake.vacuum_retention_hours=24", "catalog.enabled=false"], env={})
+    assert (cfg.paths.lake, cfg.lake.vacuum_retention_hours, cfg.catalog.enabled) == ("/tmp/l", 24, False)
+
+
+def test_set_keeps_dotted_spark_conf_names_as_one_key() -> None:
+    cfg = load_config([LOCAL], ["spark.conf.spark.sql.shuffle.partitions=3"], env={})
+    assert cfg.spark.conf == {"spark.sql.shuffle.partitions": "3"}
+
+
+def test_misspelt_key_names_file_key_and_suggestion(tmp_path: Path) -> None:
+    conf = write(tmp_path / "mine.yaml", f"extends: {LOCAL}\npaths:\n  lakee: /x\n")
+    with pytest.raises(ConfigError) as err:
+        load_config([conf], env={})
+    message = str(err.value)
+    assert message.startswith(f"{conf}: unknown key 'paths.lakee' (did you mean 'lake'?)")
+    assert "allowed keys here: export, lake, raw" in message
+
+
+def test_misspelt_set_key_is_attributed_to_set() -> None:
+    with pytest.raises(ConfigError, match=r"^--set: unknown key 'spark\.mastr' \(did you mean 'master'\?\)"):
+        load_config([LOCAL], ["spark.mastr=local[1]"], env={})
+
+
+def test_wrong_type_names_expected_type(tmp_path: Path) -> None:
+    conf = write(tmp_path / "t.yaml", f"extends: {LOCAL}\nlake:\n  vacuum_retention_hours: soon\n")
+    with pytest.raises(
+        ConfigError, match=r"t\.yaml: key 'lake\.vacuum_retention_hours' must be an integer, got 'soon'"
+    ):
+        load_config([conf], env={})
+
+
+def test_enum_value_lists_allowed_values() -> None:
+    with pytest.raises(ConfigError, match=r"key 'spark\.mode' must be one of 'local', 'cluster', got 'yarn'"):
+        load_config([LOCAL], ["spark.mode=yarn"], env={})
+
+
+def test_missing_file_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"^config file not found: conf/nope\.yaml$"):
+        load_config(["conf/nope.yaml"], env={})
+
+
+def test_missing_extended_file_names_the_file_that_extends_it(tmp_path: Path) -> None:
+    conf = write(tmp_path / "a.yaml", "extends: gone.yaml\n")
+    with pytest.raises(ConfigError, match=r"config file not found: .*gone\.yaml \(extended by .*a\.yaml\)"):
+        load_config([conf], env={})
+
+
+def test_extends_cycle_is_reported(tmp_path: Path) -> None:
+    write(tmp_path / "b.yaml", "extends: a.yaml\n")
+    conf = write(tmp_path / "a.yaml", "extends: b.yaml\n")
+    with pytest.raises(ConfigError, match="cycle"):
+        load_config([conf], env={})
+
+
+def test_invalid_yaml_names_line(tmp_path: Path) -> None:
+    conf = write(tmp_path / "bad.yaml", "paths:\n  raw: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: invalid YAML at line \d+"):
+        load_config([conf], env={})
+
+
+def test_required_key_missing(tmp_path: Path) -> None:
+    conf = write(tmp_path / "empty.yaml", "spark:\n  mode: local\n")
+    with pytest.raises(ConfigError, match=r"required key 'paths' is missing"):
+        load_config([conf], env={})
+
+
+def test_malformed_set_item() -> None:
+    with pytest.raises(ConfigError, match=r"--set 'paths\.lake': expected dotted\.key=value"):
+        load_config([LOCAL], ["paths.lake"], env={})
+
+
+def test_with_overrides_returns_new_frozen_config() -> None:
+    cfg = load_config([LOCAL], env={})
+    other = cfg.with_overrides("paths.lake=/elsewhere")
+    assert isinstance(other, Config)
+    assert (cfg.paths.lake, other.paths.lake) == ("./data/lake", "/elsewhere")
+    with pytest.raises(AttributeError):
+        other.paths.lake = "x"  # type: ignore[misc]

@@ -1,0 +1,109 @@
+"""Raw-file discovery through Hadoop's FileSystem, so the same code lists local folders, s3:// and s3a://.
+
+Files are identified by their path relative to `paths.raw` (e.g. `crm/2026-10-02/crm_customers_20261002.csv`):
+that is what bronze stores in `_file` and what the ingest log is keyed on, so a landing zone can move between a
+laptop and S3 without re-ingesting anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from udp.errors import InputPathError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+_DATE_DIR = re.compile(r"(?:^|/)(\d{4}-\d{2}-\d{2})(?:/|$)")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One landed file."""
+
+    uri: str
+    relative: str
+    size: int
+    modified_ms: int
+
+    @property
+    def landing_date(self) -> dt.date | None:
+        """The YYYY-MM-DD folder the file landed in, if its path has one."""
+        m = _DATE_DIR.search(self.relative)
+        if not m:
+            return None
+        try:
+            return dt.date.fromisoformat(m.group(1))
+        except ValueError:
+            return None
+
+
+def _fs(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def qualify(spark: SparkSession, location: str) -> str:
+    """A location as a fully qualified URI (`/data/raw` -> `file:/data/raw`)."""
+    path, fs = _fs(spark, location)
+    return str(fs.makeQualified(path).toString()).rstrip("/")
+
+
+def list_files(spark: SparkSession, raw_root: str, pattern: str) -> list[RawFile]:
+    """Files matching `pattern` (a glob relative to `raw_root`), sorted by relative path."""
+    root_path, root_fs = _fs(spark, raw_root)
+    if not root_fs.exists(root_path):
+        raise InputPathError(f"raw folder not found: {raw_root} (set paths.raw)")
+    root = qualify(spark, raw_root)
+    glob_path, fs = _fs(spark, f"{root}/{pattern}")
+    statuses = fs.globStatus(glob_path) or []
+    found = []
+    for status in statuses:
+        if not status.isFile():
+            continue
+        uri = str(status.getPath().toString())
+        found.append(
+            RawFile(
+                uri=uri,
+                relative=relative_to(root, uri),
+                size=int(status.getLen()),
+                modified_ms=int(status.getModificationTime()),
+            )
+        )
+    return sorted(found, key=lambda f: f.relative)
+
+
+def relative_to(root: str, uri: str) -> str:
+    """`uri` relative to `root`, both as Hadoop/Spark print them (Spark URL-encodes some characters)."""
+    norm_root, norm_uri = normalise_uri(root), normalise_uri(uri)
+    if not norm_uri.startswith(norm_root + "/"):
+        raise InputPathError(f"file {uri} is not under the raw folder {root}")
+    return norm_uri[len(norm_root) + 1 :]
+
+
+def normalise_uri(uri: str) -> str:
+    """A URI in one canonical form, so Spark's `_metadata.file_path` and Hadoop's listing compare equal."""
+    uri = unquote(uri)
+    if uri.startswith("file:"):
+        uri = "file:/" + uri[len("file:") :].lstrip("/")
+    return uri.rstrip("/")
+
+
+def read_first_line(spark: SparkSession, uri: str, encoding: str) -> str:
+    """The first line of a file (its CSV header), decoded with the source's encoding."""
+    path, fs = _fs(spark, uri)
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    stream = fs.open(path)
+    try:
+        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, encoding))
+        line = reader.readLine()
+    finally:
+        stream.close()
+    return str(line or "").removeprefix("\ufeff")

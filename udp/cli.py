@@ -1,0 +1,73 @@
+"""The `udp` command.
+
+    udp run <stage|pipeline> [--conf FILE] [--set KEY=VALUE]... [stage args]
+    udp config [--conf FILE] [--set KEY=VALUE]...      print the resolved configuration
+
+`udp run <stage>` runs in-process exactly the code `spark-submit jobs/<stage>.py` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+
+from udp.config import _to_plain
+from udp.errors import UdpError
+from udp.runner import add_config_args, config_from_args, fail
+
+# stage -> module whose `main(argv)` is also what jobs/<file>.py runs under spark-submit.
+STAGES: dict[str, str] = {
+    "bronze": "udp.bronze.job",
+}
+PIPELINE: tuple[str, ...] = tuple(STAGES)
+
+
+def _run(argv: Sequence[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        stages = ", ".join([*STAGES, "pipeline"]) or "(none yet)"
+        print(f"usage: udp run <stage> [--conf FILE] [--set KEY=VALUE]... [stage args]\nstages: {stages}")
+        return 0 if argv else 2
+    stage, rest = argv[0], list(argv[1:])
+    if stage == "pipeline":
+        for name in PIPELINE:
+            code = _run([name, *rest])
+            if code:
+                return code
+        return 0
+    if stage not in STAGES:
+        return fail(UdpError(f"unknown stage {stage!r}; stages: {', '.join([*STAGES, 'pipeline'])}"))
+    module = importlib.import_module(STAGES[stage])
+    return int(module.main(rest))
+
+
+def _config(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="udp config", description="Print the resolved configuration as JSON.")
+    add_config_args(parser)
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except UdpError as error:
+        return fail(error)
+    print(json.dumps(_to_plain(config), indent=2))
+    return 0
+
+
+COMMANDS = {"run": _run, "config": _config}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if args else 2
+    command = COMMANDS.get(args[0])
+    if command is None:
+        return fail(UdpError(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)}"))
+    return command(args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

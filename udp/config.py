@@ -1,0 +1,422 @@
+"""Configuration: YAML files -> one frozen, typed `Config`, loaded once and passed down.
+
+A file may start with `extends: <file or list of files>` (paths relative to it); those are loaded first and this
+file is overlaid on them. `conf/local.yaml` and `conf/emr.yaml` extend `conf/base.yaml`, which extends the section
+files (`sources.yaml`, `matching.yaml`, `personalize.yaml`). Later `--conf` files and then `--set dotted.key=value`
+overrides are applied on top. String values may use `${ENV_VAR}` or `${ENV_VAR:-default}`.
+
+Every mistake (missing file, unknown or misspelt key, wrong type, unset variable) raises `ConfigError` naming the
+file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+from udp.contracts import SourceContract
+from udp.errors import ConfigError
+
+DEFAULT_CONF = "conf/local.yaml"
+LAYERS = ("bronze", "silver", "gold")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The typed configuration. Field defaults are the documented defaults; `conf/base.yaml` shows every key.
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where data lives. Local paths or s3:// / s3a:// URIs."""
+
+    raw: str
+    lake: str
+    export: str
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """How the SparkSession is built (see udp/session.py)."""
+
+    mode: Literal["local", "cluster"] = "local"
+    master: str = "local[2]"
+    app_name: str = "udp"
+    jars_dir: str = ".jars"
+    log_level: Literal["ALL", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"] = "WARN"
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CatalogSettings:
+    """Table registration: `<layer>.<table>` in Spark's catalog (local Hive metastore, or Glue on EMR)."""
+
+    enabled: bool = True
+    implementation: Literal["hive", "in-memory"] = "hive"
+    metastore_dir: str = ""
+    database_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """Delta maintenance defaults applied by udp/lake.py."""
+
+    vacuum_retention_hours: int = 168
+    optimize_after_write: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one run."""
+
+    paths: Paths
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    lake: LakeSettings = field(default_factory=LakeSettings)
+    sources: Mapping[str, SourceContract] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+    def with_overrides(self, *overrides: str) -> Config:
+        """Return a copy with `dotted.key=value` overrides applied (same rules as `--set`)."""
+        raw = _to_plain(self)
+        files = raw.pop("files")
+        prov: dict[str, str] = {}
+        for item in overrides:
+            _apply_override(raw, prov, item)
+        return _build(raw, prov, tuple(files))
+
+
+# Keys that are not configuration values but loader directives.
+_DIRECTIVES = ("extends",)
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def load_config(
+    conf_files: Sequence[str] = (), overrides: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> Config:
+    """Load `conf_files` (default `conf/local.yaml`) with their `extends`, then apply `--set` overrides."""
+    environ = os.environ if env is None else env
+    files = list(conf_files) or [DEFAULT_CONF]
+    merged: dict[str, Any] = {}
+    prov: dict[str, str] = {}
+    loaded: list[str] = []
+    for f in files:
+        _load_file(Path(f), merged, prov, loaded, stack=())
+    for item in overrides:
+        _apply_override(merged, prov, item)
+    _interpolate(merged, prov, environ, ())
+    return _build(merged, prov, tuple(loaded))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Loading and merging
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _load_file(
+    path: Path, merged: dict[str, Any], prov: dict[str, str], loaded: list[str], stack: tuple[str, ...]
+) -> None:
+    name = str(path)
+    if name in stack:
+        raise ConfigError(f"{stack[-1]}: 'extends' forms a cycle through {name}")
+    if not path.is_file():
+        where = f" (extended by {stack[-1]})" if stack else ""
+        raise ConfigError(f"config file not found: {name}{where}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{name}: invalid YAML{at}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: expected a mapping of keys at the top level, found {type(data).__name__}")
+    parents = data.pop("extends", [])
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ConfigError(f"{name}: 'extends' must be a file name or a list of file names")
+    for parent in parents:
+        _load_file(path.parent / parent, merged, prov, loaded, (*stack, name))
+    _merge(merged, data, prov, name, ())
+    loaded.append(name)
+
+
+def _merge(dst: dict[str, Any], src: Mapping[str, Any], prov: dict[str, str], origin: str, at: tuple[str, ...]) -> None:
+    for key, value in src.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{origin}: key {'.'.join((*at, str(key)))!r} must be a string")
+        here = (*at, key)
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            _merge(dst[key], value, prov, origin, here)
+        else:
+            dst[key] = _copy(value)
+            _mark(prov, here, value, origin)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _mark(prov: dict[str, str], at: tuple[str, ...], value: Any, origin: str) -> None:
+    prov[".".join(at)] = origin
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _mark(prov, (*at, str(k)), v, origin)
+
+
+def _origin(prov: Mapping[str, str], dotted: str) -> str:
+    """The file that set `dotted` or its nearest ancestor."""
+    parts = dotted.split(".")
+    while parts:
+        key = ".".join(parts)
+        if key in prov:
+            return prov[key]
+        parts.pop()
+    return "configuration"
+
+
+def _apply_override(merged: dict[str, Any], prov: dict[str, str], item: str) -> None:
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not p for p in key.split(".")):
+        raise ConfigError(f"--set {item!r}: expected dotted.key=value, e.g. --set paths.lake=/tmp/lake")
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        value = text
+    path = _split_key(key)
+    node = merged
+    for i, part in enumerate(path[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"--set {key}: {'.'.join(path[: i + 1])} is a value, not a section")
+        node = child
+    node[path[-1]] = value
+    _mark(prov, path, value, "--set")
+
+
+def _split_key(key: str) -> tuple[str, ...]:
+    """Split a dotted key using the schema, so `spark.conf.spark.sql.x` keeps `spark.sql.x` as one map key."""
+    parts = key.split(".")
+    cls: Any = Config
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        out.append(parts[i])
+        hint = _field_types(cls).get(parts[i]) if dataclasses.is_dataclass(cls) else None
+        i += 1
+        if hint is None:
+            continue
+        base = _strip_optional(hint)
+        if dataclasses.is_dataclass(base):
+            cls = base
+        elif _is_mapping(base) and i < len(parts):
+            value_type = typing.get_args(base)[1]
+            if dataclasses.is_dataclass(_strip_optional(value_type)):
+                out.append(parts[i])
+                i += 1
+                cls = _strip_optional(value_type)
+            else:
+                out.append(".".join(parts[i:]))
+                break
+        else:
+            cls = None
+    return tuple(out)
+
+
+def _interpolate(node: Any, prov: Mapping[str, str], env: Mapping[str, str], at: tuple[str, ...]) -> Any:
+    if isinstance(node, dict):
+        for k in list(node):
+            node[k] = _interpolate(node[k], prov, env, (*at, k))
+        return node
+    if isinstance(node, list):
+        return [_interpolate(v, prov, env, (*at, str(i))) for i, v in enumerate(node)]
+    if isinstance(node, str) and "${" in node:
+
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            dotted = ".".join(at)
+            raise ConfigError(
+                f"{_origin(prov, dotted)}: key '{dotted}' uses ${{{name}}} but the environment variable {name} "
+                f"is not set (set it, or write ${{{name}:-default}})"
+            )
+
+        return _ENV_RE.sub(sub, node)
+    return node
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Typed conversion
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _build(merged: dict[str, Any], prov: Mapping[str, str], files: tuple[str, ...]) -> Config:
+    for directive in _DIRECTIVES:
+        merged.pop(directive, None)
+    merged["files"] = list(files)
+    cfg = _convert(Config, merged, prov, ())
+    assert isinstance(cfg, Config)
+    return cfg
+
+
+def _field_types(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _strip_optional(hint: Any) -> Any:
+    if _is_union(hint):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return hint
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (Union, types.UnionType)
+
+
+def _is_mapping(hint: Any) -> bool:
+    return typing.get_origin(hint) in (dict, Mapping, typing.get_origin(Mapping[str, str]))
+
+
+def _describe(hint: Any) -> str:
+    if hint is type(None):
+        return "null"
+    if _is_union(hint):
+        return " or ".join(_describe(a) for a in typing.get_args(hint))
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    if origin in (list, tuple, Sequence):
+        return f"a list of {_describe(typing.get_args(hint)[0])}"
+    if _is_mapping(hint):
+        return f"a mapping of names to {_describe(typing.get_args(hint)[1])}"
+    if dataclasses.is_dataclass(hint):
+        return "a section (mapping of keys)"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, str(hint))
+
+
+def _convert(hint: Any, value: Any, prov: Mapping[str, str], at: tuple[str, ...]) -> Any:
+    dotted = ".".join(at)
+
+    def wrong() -> ConfigError:
+        shown = "null" if value is None else repr(value)
+        return ConfigError(f"{_origin(prov, dotted)}: key '{dotted}' must be {_describe(hint)}, got {shown}")
+
+    if hint is Any:
+        return value
+    if _is_union(hint):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _convert(option, value, prov, at)
+            except ConfigError:
+                continue
+        raise wrong()
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        if value in typing.get_args(hint):
+            return value
+        raise wrong()
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise wrong()
+        return _convert_dataclass(hint, value, prov, at)
+    if _is_mapping(hint):
+        if not isinstance(value, dict):
+            raise wrong()
+        value_type = typing.get_args(hint)[1]
+        return {str(k): _convert(value_type, v, prov, (*at, str(k))) for k, v in value.items()}
+    if origin in (list, tuple, Sequence):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise wrong()
+        item_type = typing.get_args(hint)[0]
+        return tuple(_convert(item_type, v, prov, (*at, str(i))) for i, v in enumerate(value))
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise wrong()
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise wrong()
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise wrong()
+    if hint is str:
+        # YAML turns `4` or `0.5` into numbers; a string key given a scalar number is what the user meant.
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, bool):
+            return str(value).lower()
+        raise wrong()
+    raise ConfigError(f"{_origin(prov, dotted)}: key '{dotted}' has an unsupported type {hint!r}")  # pragma: no cover
+
+
+def _convert_dataclass(cls: Any, value: dict[str, Any], prov: Mapping[str, str], at: tuple[str, ...]) -> Any:
+    hints = _field_types(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in value:
+        if key not in fields:
+            dotted = ".".join((*at, key))
+            allowed = ", ".join(sorted(fields))
+            close = _close_match(key, fields)
+            hint = f" (did you mean '{close}'?)" if close else ""
+            raise ConfigError(f"{_origin(prov, dotted)}: unknown key '{dotted}'{hint}; allowed keys here: {allowed}")
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        if name in value:
+            kwargs[name] = _convert(hints[name], value[name], prov, (*at, name))
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            dotted = ".".join((*at, name))
+            raise ConfigError(
+                f"{_origin(prov, '.'.join(at)) if at else 'configuration'}: required key '{dotted}' is missing "
+                f"(expected {_describe(hints[name])})"
+            )
+    return cls(**kwargs)
+
+
+def _close_match(key: str, candidates: Mapping[str, Any]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_to_plain(v) for v in obj]
+    return obj

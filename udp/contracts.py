@@ -1,0 +1,224 @@
+"""Source contracts (conf/sources.yaml): how each system's raw files are read, typed, checked and mapped.
+
+The YAML is loaded into the frozen dataclasses below as part of `Config`; `check_contracts` then checks what types
+alone cannot (columns that exist, formats for every date column, references to known sources) and names the source
+and the field in every error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from udp.errors import ContractError
+from udp.models import MODELS
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import DataType, StructType
+
+ISO8601 = "iso8601"
+READER_OPTIONS = ("delimiter", "encoding", "quote", "escape", "header")
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Check:
+    """A SQL rule every row must satisfy; a row for which it is false is quarantined with `reason`."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Values of `expr` (a column or an array of values) must exist as `key` in bronze.<source>."""
+
+    expr: str
+    source: str
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Explode:
+    """A touch-point source whose rows hold an array of lines: one touch point per element."""
+
+    column: str
+    alias: str = "line"
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    """One source system's contract."""
+
+    entity: Literal["customer", "touchpoint", "item", "enrichment"]
+    path: str
+    format: Literal["csv", "jsonl", "parquet"]
+    schema: str
+    key: tuple[str, ...]
+    description: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
+    formats: Mapping[str, str] = field(default_factory=dict)
+    event_time: str | None = None
+    required: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
+    references: tuple[Reference, ...] = ()
+    drift: Literal["fail", "rescue", "evolve"] = "rescue"
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    explode: Explode | None = None
+
+    @property
+    def encoding(self) -> str:
+        return self.options.get("encoding", "UTF-8")
+
+    @property
+    def delimiter(self) -> str:
+        return self.options.get("delimiter", ",")
+
+    @property
+    def has_header(self) -> bool:
+        return self.options.get("header", "true").lower() == "true"
+
+
+def check_contracts(sources: Mapping[str, SourceContract], spark: SparkSession) -> dict[str, StructType]:
+    """Check every contract; returns each source's parsed schema. Raises ContractError naming source and field."""
+    schemas: dict[str, StructType] = {}
+    for name, contract in sources.items():
+        schemas[name] = check_contract(name, contract, spark)
+    for name, contract in sources.items():
+        for i, ref in enumerate(contract.references):
+            where = f"source {name!r}: references[{i}]"
+            if ref.source not in sources:
+                raise ContractError(f"{where}.source: unknown source {ref.source!r}; sources: {', '.join(sources)}")
+            if ref.source == name:
+                raise ContractError(f"{where}.source: a source cannot reference itself")
+            if ref.key not in schemas[ref.source].fieldNames():
+                raise ContractError(f"{where}.key: column {ref.key!r} is not in source {ref.source!r}'s schema")
+    dependency_order(sources)
+    return schemas
+
+
+def check_contract(name: str, contract: SourceContract, spark: SparkSession) -> StructType:
+    """Check one contract against itself; returns its schema."""
+    from pyspark.sql.types import ArrayType, DateType, StructType, TimestampType
+
+    if not SOURCE_NAME.match(name):
+        raise ContractError(f"source {name!r}: name must be lower-case letters, digits and _ (it names a table)")
+    try:
+        parsed = spark.createDataFrame([], contract.schema).schema
+    except Exception as exc:  # pyspark raises several parse exception types across versions
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ContractError(f"source {name!r}: field 'schema' is not valid Spark DDL: {first}") from None
+    assert isinstance(parsed, StructType)
+    columns = parsed.fieldNames()
+
+    def need_column(field_name: str, column: str) -> None:
+        if column not in columns:
+            raise ContractError(
+                f"source {name!r}: field {field_name!r} names column {column!r}, which is not in the schema "
+                f"(columns: {', '.join(columns)})"
+            )
+
+    if not contract.key:
+        raise ContractError(f"source {name!r}: field 'key' must list at least one column")
+    for column in contract.key:
+        need_column("key", column)
+    if contract.event_time:
+        need_column("event_time", contract.event_time)
+    for column in contract.required:
+        need_column("required", column)
+    for option in contract.options:
+        if option not in READER_OPTIONS:
+            raise ContractError(
+                f"source {name!r}: field 'options' has unknown option {option!r}; allowed: {', '.join(READER_OPTIONS)}"
+            )
+    if contract.format == "parquet" and contract.options:
+        raise ContractError(f"source {name!r}: field 'options' does not apply to parquet sources")
+    _check_encoding(name, contract.encoding)
+    if len(contract.delimiter) != 1:
+        raise ContractError(f"source {name!r}: option 'delimiter' must be a single character")
+    types = {f.name: f.dataType for f in parsed.fields}
+    for column in contract.formats:
+        need_column("formats", column)
+        if not isinstance(types[column], (DateType, TimestampType)):
+            raise ContractError(f"source {name!r}: field 'formats' has {column!r}, which is not a DATE or TIMESTAMP")
+    if contract.format != "parquet":
+        for column, dtype in types.items():
+            if isinstance(dtype, (DateType, TimestampType)) and column not in contract.formats:
+                raise ContractError(
+                    f"source {name!r}: field 'formats' needs a pattern for {dtype.simpleString()} column {column!r} "
+                    f"(e.g. yyyy-MM-dd HH:mm:ss, or {ISO8601})"
+                )
+    model = MODELS[contract.entity]
+    if model is not None:
+        for target in contract.mapping:
+            if target not in model:
+                raise ContractError(
+                    f"source {name!r}: field 'mapping' has {target!r}, which is not a {contract.entity} field "
+                    f"(fields: {', '.join(model)})"
+                )
+    if contract.explode is not None:
+        if contract.entity != "touchpoint":
+            raise ContractError(f"source {name!r}: field 'explode' applies only to touchpoint sources")
+        need_column("explode.column", contract.explode.column)
+        if not isinstance(types[contract.explode.column], ArrayType):
+            raise ContractError(f"source {name!r}: field 'explode.column' must name an ARRAY column")
+    _check_sql(spark, name, parsed, [("checks", c.rule) for c in contract.checks])
+    _check_sql(spark, name, parsed, [("references", r.expr) for r in contract.references])
+    return parsed
+
+
+def dependency_order(sources: Mapping[str, SourceContract]) -> list[str]:
+    """Sources ordered so that every referenced source comes first (e.g. erp before pos)."""
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise ContractError(f"source {name!r}: field 'references' forms a cycle: {' -> '.join((*path, name))}")
+        state[name] = "visiting"
+        for ref in sources[name].references:
+            if ref.source in sources:
+                visit(ref.source, (*path, name))
+        state[name] = "done"
+        order.append(name)
+
+    for name in sources:
+        visit(name, ())
+    return order
+
+
+def is_temporal(dtype: DataType) -> bool:
+    from pyspark.sql.types import DateType, TimestampType
+
+    return isinstance(dtype, (DateType, TimestampType))
+
+
+def _check_encoding(name: str, encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ContractError(f"source {name!r}: option 'encoding' {encoding!r} is not a known character set") from None
+
+
+def _check_sql(spark: SparkSession, name: str, schema: StructType, rules: list[tuple[str, str]]) -> None:
+    """Analyse each SQL expression against an empty frame of the schema, so typos fail before any data is read."""
+    if not rules:
+        return
+    from pyspark.sql import functions as F
+
+    empty = spark.createDataFrame([], schema)
+    for field_name, rule in rules:
+        try:
+            empty.select(F.expr(rule)).schema  # noqa: B018 - forces analysis
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = f"source {name!r}: field {field_name!r} has an invalid expression {rule!r}: {first}"
+            raise ContractError(message) from None

@@ -1,0 +1,72 @@
+"""The shape every job shares: parse args -> load config -> build the session -> run -> print the summary.
+
+Errors a user can fix (`UdpError`: a missing config file, a misspelt key, a wrong path) end the run with one line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from udp.config import Config, load_config
+from udp.errors import UdpError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from udp.summary import Summary
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """`--conf FILE` (repeatable, default conf/local.yaml) and `--set dotted.key=value` (repeatable)."""
+    parser.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="configuration file (repeatable; later files win; default conf/local.yaml)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one key, e.g. --set paths.lake=/tmp/lake (repeatable; wins over files)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return load_config(args.conf, args.overrides)
+
+
+def fail(error: UdpError) -> int:
+    """Print a user error on one line and return its exit code."""
+    message = " ".join(str(error).split("\n")[0].split())
+    print(f"udp: error: {message}", file=sys.stderr)
+    return error.exit_code
+
+
+def run_job(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    body: Callable[[SparkSession, Config, argparse.Namespace], Summary],
+) -> int:
+    """Run one job: `body(spark, config, args)` returns the summary to print."""
+    from udp.session import build_spark
+
+    started = time.monotonic()
+    try:
+        args = parser.parse_args(argv)
+        config = config_from_args(args)
+        spark = build_spark(config, app_name=f"{config.spark.app_name}-{parser.prog}")
+        summary = body(spark, config, args)
+    except UdpError as error:
+        return fail(error)
+    summary.started = started
+    print(summary.render())
+    return 0

@@ -1,0 +1,102 @@
+"""The one place a SparkSession is built. Library code receives `spark`; it never builds one.
+
+- local: `spark.jars` lists the Delta jars fetched by `make setup` into `<spark.jars_dir>/spark-<major.minor>/`
+  (picked by the running pyspark version, so the same config serves the Spark 4.0 and 3.5 venvs), Delta's SQL
+  extension and catalog, UTC, small shuffles, and a Hive metastore kept under the lake.
+- cluster: no jar handling (EMR ships Delta: `/usr/share/aws/delta/lib`, or `--jars` from the launcher); the
+  metastore is whatever the cluster configures (Glue on EMR).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from udp.errors import EnvironmentSetupError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from udp.config import Config
+
+DELTA_CONFS = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+# Settings that make local mode start and shuffle fast on a laptop; config's `spark.conf` can override any of them.
+LOCAL_CONFS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.default.parallelism": "4",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "4",
+}
+
+
+def spark_minor_version() -> str:
+    """`4.0` or `3.5`: the running pyspark's major.minor, which selects the Delta jar folder."""
+    import pyspark
+
+    major, minor = pyspark.__version__.split(".")[:2]
+    return f"{major}.{minor}"
+
+
+def delta_jars(jars_dir: str) -> list[str]:
+    """The Delta jars fetched for this pyspark version, or a clear error naming the folder and the fix."""
+    folder = Path(jars_dir).expanduser().resolve() / f"spark-{spark_minor_version()}"
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not any("delta-spark" in Path(j).name for j in jars):
+        raise EnvironmentSetupError(
+            f"Delta jars not found in {folder}: run `make setup` (it fetches them with mvn), "
+            f"or set spark.jars_dir to the folder that holds spark-{spark_minor_version()}/"
+        )
+    return jars
+
+
+def session_confs(config: Config) -> dict[str, str]:
+    """Every Spark conf udp sets for `config`, in the order they are applied (later wins)."""
+    confs: dict[str, str] = dict(DELTA_CONFS)
+    if config.spark.mode == "local":
+        confs.update(LOCAL_CONFS)
+        confs["spark.jars"] = ",".join(delta_jars(config.spark.jars_dir))
+        confs["spark.sql.warehouse.dir"] = _local_dir(posixpath.join(config.paths.lake, "_warehouse"))
+        if config.catalog.implementation == "hive":
+            metastore = config.catalog.metastore_dir or posixpath.join(config.paths.lake, "_metastore")
+            confs["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+                f"jdbc:derby:;databaseName={_local_dir(metastore)}/metastore_db;create=true"
+            )
+            confs["spark.driver.extraJavaOptions"] += f" -Dderby.system.home={_local_dir(metastore)}"
+    confs["spark.sql.catalogImplementation"] = config.catalog.implementation
+    confs.update(config.spark.conf)
+    return confs
+
+
+def build_spark(config: Config, app_name: str | None = None) -> SparkSession:
+    """Build (or reuse) the SparkSession described by `config`."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name or config.spark.app_name)
+    if config.spark.mode == "local":
+        builder = builder.master(config.spark.master)
+    for key, value in session_confs(config).items():
+        builder = builder.config(key, value)
+    if config.catalog.implementation == "hive":
+        builder = builder.enableHiveSupport()
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(config.spark.log_level)
+    return spark
+
+
+def _local_dir(path: str) -> str:
+    """Absolute local path for a folder Spark keeps its own state in (warehouse, metastore)."""
+    if "://" in path:
+        return path
+    folder = Path(path).expanduser().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)

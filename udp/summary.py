@@ -1,0 +1,72 @@
+"""One-screen run summaries: rows in, rows out, quarantined, time, where the output is."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table with right-aligned numbers."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], len(v))
+    numeric = [all(_is_number(r[i]) for r in rows) and bool(rows) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(list(headers)), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
+
+
+@dataclass
+class Summary:
+    """What a job prints when it ends."""
+
+    title: str
+    started: float = field(default_factory=time.monotonic)
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    sections: list[tuple[str, str]] = field(default_factory=list)
+
+    def fact(self, key: str, value: Any) -> Summary:
+        self.facts.append((key, _cell(value)))
+        return self
+
+    def table(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Summary:
+        self.sections.append((title, format_table(headers, rows)))
+        return self
+
+    def text(self, title: str, body: str) -> Summary:
+        self.sections.append((title, body))
+        return self
+
+    def render(self) -> str:
+        elapsed = time.monotonic() - self.started
+        width = max([len(k) for k, _ in self.facts] + [4])
+        out = [f"== {self.title} ==".ljust(20)]
+        out += [f"{k.ljust(width)}  {v}" for k, v in self.facts]
+        out.append(f"{'time'.ljust(width)}  {elapsed:,.1f} s")
+        for title, body in self.sections:
+            out += ["", title, body]
+        return "\n".join(out)
