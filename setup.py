@@ -17,6 +17,8 @@ setup(
     install_requires=[
         "boto3==1.44.8",
         "pyyaml==6.0.4",
+        "numpy==2.4.6",
+        "pyarrow==26.0.1",
     ],
     extras_require={
         "spark": SPARK_40,

@@ -1,5 +1,6 @@
 """The `udp` command.
 
+    udp generate --out DIR --customers N --skus N --days N --seed N    synthetic raw dumps + ground truth
     udp run <stage|pipeline> [--conf FILE] [--set KEY=VALUE]... [stage args]
     udp config [--conf FILE] [--set KEY=VALUE]...      print the resolved configuration
 
@@ -55,7 +56,13 @@ def _config(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "config": _config}
+def _generate(argv: Sequence[str]) -> int:
+    from udp.generate import main as generate_main
+
+    return int(generate_main(list(argv)))
+
+
+COMMANDS = {"generate": _generate, "run": _run, "config": _config}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,14 +55,17 @@ def run_job(
     parser: argparse.ArgumentParser,
     argv: Sequence[str] | None,
     body: Callable[[SparkSession, Config, argparse.Namespace], Summary],
+    check: Callable[[Config, argparse.Namespace], None] | None = None,
 ) -> int:
-    """Run one job: `body(spark, config, args)` returns the summary to print."""
+    """Run one job: `check(config, args)` (no Spark yet), then `body(spark, config, args)` returns the summary."""
     from udp.session import build_spark
 
     started = time.monotonic()
     try:
         args = parser.parse_args(argv)
         config = config_from_args(args)
+        if check is not None:
+            check(config, args)
         spark = build_spark(config, app_name=f"{config.spark.app_name}-{parser.prog}")
         summary = body(spark, config, args)
     except UdpError as error:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, Row, SparkSession
-from pyspark.testing import assertDataFrameEqual
 
+from tests.frames import assert_rows
 from udp.config import Config
 from udp.lake import Lake, LakeError
 
@@ -33,7 +33,7 @@ def test_s3_lake_paths_stay_uris(spark: SparkSession, config: Config) -> None:
 def test_write_merge_and_read_back(spark: SparkSession, lake: Lake) -> None:
     lake.merge(people(spark, [(1, "Ann", "Leeds"), (2, "Bob", "York")]), "silver.people", ["id"])
     lake.merge(people(spark, [(2, "Bob", "Hull"), (3, "Cy", "Bath")]), "silver.people", ["id"])
-    assertDataFrameEqual(
+    assert_rows(
         lake.read("silver.people"),
         [Row(id=1, name="Ann", city="Leeds"), Row(id=2, name="Bob", city="Hull"), Row(id=3, name="Cy", city="Bath")],
     )
@@ -52,7 +52,7 @@ def test_merge_of_unchanged_rows_updates_nothing(spark: SparkSession, lake: Lake
 def test_merge_can_delete_rows_missing_from_source(spark: SparkSession, lake: Lake) -> None:
     lake.merge(people(spark, [(1, "Ann", "Leeds"), (2, "Bob", "York")]), "silver.people", ["id"])
     lake.merge(people(spark, [(2, "Bob", "York")]), "silver.people", ["id"], delete_missing="true")
-    assertDataFrameEqual(lake.read("silver.people"), [Row(id=2, name="Bob", city="York")])
+    assert_rows(lake.read("silver.people"), [Row(id=2, name="Bob", city="York")])
 
 
 def test_replace_where_replaces_only_the_slice_and_is_idempotent(spark: SparkSession, lake: Lake) -> None:
@@ -61,7 +61,7 @@ def test_replace_where_replaces_only_the_slice_and_is_idempotent(spark: SparkSes
     again = spark.createDataFrame([("2026-01-02", 20)], "d STRING, v INT")
     lake.replace_where(again, "gold.events", "d = '2026-01-02'")
     lake.replace_where(again, "gold.events", "d = '2026-01-02'")
-    assertDataFrameEqual(lake.read("gold.events"), [Row(d="2026-01-01", v=1), Row(d="2026-01-02", v=20)])
+    assert_rows(lake.read("gold.events"), [Row(d="2026-01-01", v=1), Row(d="2026-01-02", v=20)])
 
 
 def test_append_then_optimize_compacts_files(spark: SparkSession, lake: Lake) -> None:
@@ -77,14 +77,14 @@ def test_vacuum_keeps_current_data(spark: SparkSession, lake: Lake) -> None:
     lake.overwrite(spark.createDataFrame([(1,)], "k INT"), "bronze.v")
     lake.overwrite(spark.createDataFrame([(2,)], "k INT"), "bronze.v")
     lake.vacuum("bronze.v", retention_hours=0)
-    assertDataFrameEqual(lake.read("bronze.v"), [Row(k=2)])
+    assert_rows(lake.read("bronze.v"), [Row(k=2)])
 
 
 def test_register_in_catalog_and_query_by_name(spark: SparkSession, lake: Lake) -> None:
     lake.overwrite(spark.createDataFrame([(1, "a")], "k INT, s STRING"), "gold.thing")
     lake.register("gold.thing", comment="a thing")
     lake.register("gold.thing")
-    assertDataFrameEqual(spark.sql("SELECT k, s FROM gold.thing"), [Row(k=1, s="a")])
+    assert_rows(spark.sql("SELECT k, s FROM gold.thing"), [Row(k=1, s="a")])
 
 
 def test_register_repoints_an_entry_left_by_another_lake(spark: SparkSession, config: Config, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_register_repoints_an_entry_left_by_another_lake(spark: SparkSession, co
     second.overwrite(spark.createDataFrame([(2,)], "k INT"), "gold.moved")
     first.register("gold.moved")
     second.register("gold.moved")
-    assertDataFrameEqual(spark.sql("SELECT k FROM gold.moved"), [Row(k=2)])
+    assert_rows(spark.sql("SELECT k FROM gold.moved"), [Row(k=2)])
 
 
 def test_reading_a_missing_table_names_it_and_its_path(lake: Lake) -> None:

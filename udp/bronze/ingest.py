@@ -308,7 +308,7 @@ class Batch:
             "_file",
             row,
             "_landing_date",
-            F.col(REASONS)[0]["code"].alias("reason_code"),
+            F.get(F.col(REASONS), 0)["code"].alias("reason_code"),
             F.array_join(F.transform(F.col(REASONS), lambda r: r["message"]), "; ").alias("reason"),
             F.col(parse.LINE).alias("payload"),
             batch,
@@ -318,23 +318,28 @@ class Batch:
         self.lake.replace_where(bad, QUARANTINE, where, partition_by=["_source"])
 
     def _count(self, numbered: DataFrame, results: dict[str, FileResult], result: SourceResult) -> None:
-        """Rows read (from the parse) and rows landed/quarantined (from the tables as written), per file."""
+        """Rows read and their reasons (from the parse), rows landed/quarantined (read back from the tables)."""
         files = list(results)
-        landed_df = self.lake.read(f"bronze.{self.name}").where(F.col("_file").isin(files))
+        parsed = (
+            numbered.groupBy("_file", F.get(F.col(REASONS), 0)["code"].alias("code"))
+            .agg(F.count(F.lit(1)).alias("n"))
+            .collect()
+        )
+        read: Counter[str] = Counter()
+        for r in parsed:
+            read[r["_file"]] += int(r["n"])
+            if r["code"] is not None:
+                result.reasons[r["code"]] += int(r["n"])
+        landed = _per_file(self.lake.read(f"bronze.{self.name}").where(F.col("_file").isin(files)))
         quarantine = self.lake.read(QUARANTINE).where((F.col("_source") == self.name) & F.col("_file").isin(files))
-        read, landed, quarantined = (_per_file(df) for df in (numbered, landed_df, quarantine))
+        quarantined = _per_file(quarantine)
         for rel, fr in results.items():
             if fr.status == "empty":
                 continue
-            fr.rows_read, fr.rows_landed, fr.rows_quarantined = (
-                read.get(rel, 0),
-                landed.get(rel, 0),
-                quarantined.get(rel, 0),
-            )
+            fr.rows_read, fr.rows_landed = read.get(rel, 0), landed.get(rel, 0)
+            fr.rows_quarantined = quarantined.get(rel, 0)
             if fr.rows_read != fr.rows_landed + fr.rows_quarantined:
                 fr.status = "mismatch"
-        codes = quarantine.groupBy("reason_code").agg(F.count(F.lit(1)).alias("n")).collect()
-        result.reasons.update({r["reason_code"]: int(r["n"]) for r in codes})
 
 
 def _per_file(df: DataFrame) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Bronze ingest: raw/<source>/<date>/* -> bronze.<source>, bronze._quarantine, bronze._ingest_log.
 
-    udp run bronze [--conf conf/local.yaml] [--set paths.raw=D/raw] [--source crm]...
-    ./spark-submit.sh --env emr jobs/bronze_ingest.py --conf conf/emr.yaml
+udp run bronze [--conf conf/local.yaml] [--set paths.raw=D/raw] [--source crm]...
+./spark-submit.sh --env emr jobs/bronze_ingest.py --conf conf/emr.yaml
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pyspark.sql import SparkSession
 
 from udp.bronze.ingest import INGEST_LOG, QUARANTINE, SourceResult, ingest
 from udp.config import Config
+from udp.errors import ContractError
 from udp.lake import Lake, require_input_dir
 from udp.runner import add_config_args, run_job
 from udp.summary import Summary
@@ -26,8 +27,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summary:
+def check(config: Config, args: argparse.Namespace) -> None:
+    """Fail fast, before Spark starts, on a missing local raw folder or an unknown --source."""
     require_input_dir(config.paths.raw, "raw folder (paths.raw)")
+    unknown = [s for s in args.source if s not in config.sources]
+    if unknown:
+        raise ContractError(f"unknown source {unknown[0]!r}; sources in the contract: {', '.join(config.sources)}")
+
+
+def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summary:
     lake = Lake(spark, config)
     results = ingest(spark, lake, config, only=args.source)
     for table in [*(f"bronze.{r.source}" for r in results), QUARANTINE, INGEST_LOG]:
@@ -59,9 +67,7 @@ def summarise(results: Sequence[SourceResult], lake: Lake) -> Summary:
     summary.fact("files ingested", sum(len(r.files) for r in results))
     summary.fact("rows landed", sum(r.total("rows_landed") for r in results))
     summary.fact("rows quarantined", sum(r.total("rows_quarantined") for r in results))
-    summary.table(
-        "per source", ["source", "files", "read", "landed", "quarantined", "status", "seconds"], rows
-    )
+    summary.table("per source", ["source", "files", "read", "landed", "quarantined", "status", "seconds"], rows)
     if reasons:
         summary.table("top quarantine reasons", ["source: reason", "rows"], reasons.most_common(10))
     drift = [(n.source, n.file, n.describe()) for r in results for n in r.drift]
@@ -77,4 +83,4 @@ def summarise(results: Sequence[SourceResult], lake: Lake) -> Summary:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job(parser(), argv, run)
+    return run_job(parser(), argv, run, check)

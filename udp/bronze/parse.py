@@ -138,6 +138,7 @@ def read_parquet(spark: SparkSession, uris: Sequence[str], schema: T.StructType)
         F.to_json(F.struct(*[F.col(n) for n in schema.fieldNames()])).alias(LINE),
         F.col("_metadata.file_path").alias(PATH),
         (F.col("_metadata.row_index") + F.lit(1)).alias("_row"),
+        F.monotonically_increasing_id().alias(MID),
         F.lit(None).cast("struct<code:string,message:string>").alias(MALFORMED),
         F.lit(None).cast("array<string>").alias(UNKNOWN_FIELDS),
         F.lit(None).cast("string").alias(RESCUED),

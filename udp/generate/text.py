@@ -63,11 +63,19 @@ def fixed(n: int, *parts: Part) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(matrix.tobytes())])
 
 
-def clock_ms(ms_of_day: np.ndarray) -> list[np.ndarray]:
+def clock_ms(ms_of_day: np.ndarray) -> list[np.ndarray | bytes]:
     """HH:MM:SS.mmm pieces for milliseconds since midnight (a list of matrices and separators for `fixed`)."""
     ms = np.asarray(ms_of_day, dtype=np.int64)
     secs = ms // 1000
-    return [digits(secs // 3600, 2), b":", digits(secs // 60 % 60, 2), b":", digits(secs % 60, 2), b".", digits(ms % 1000, 3)]
+    return [
+        digits(secs // 3600, 2),
+        b":",
+        digits(secs // 60 % 60, 2),
+        b":",
+        digits(secs % 60, 2),
+        b".",
+        digits(ms % 1000, 3),
+    ]
 
 
 def clock_s(seconds_of_day: np.ndarray) -> list[np.ndarray | bytes]:
@@ -115,17 +123,6 @@ def where(mask: np.ndarray, yes: Piece, no: Piece) -> pa.Array:
     return pc.if_else(pa.array(np.asarray(mask, dtype=bool)), yes, no)
 
 
-def nulls_where(mask: np.ndarray, values: pa.Array) -> pa.Array:
-    """values with nulls where mask is true."""
-    return pc.if_else(pa.array(np.asarray(mask, dtype=bool)), pa.scalar(None, pa.string()), values)
-
-
-def json_value(values: pa.Array) -> pa.Array:
-    """A JSON string literal, or `null` for nulls. Values are escaped for quotes and backslashes."""
-    escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
-    return pc.fill_null(cat('"', escaped, '"'), "null")
-
-
 def csv_field(values: pa.Array, delimiter: str) -> pa.Array:
     """RFC 4180 quoting: only fields holding the delimiter, a quote or a leading/trailing space are quoted."""
     values = pc.fill_null(values, "")
@@ -171,25 +168,3 @@ def line_bytes(lines: pa.Array) -> memoryview:
     offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
     data = bufs[2]
     return memoryview(data)[int(offsets[0]) : int(offsets[-1])] if data is not None else memoryview(b"")
-
-
-def interleave(valid: pa.Array, extra: Sequence[str], positions: np.ndarray) -> pa.Array:
-    """Insert `extra` lines so that extra[i] ends up at 0-based index positions[i] of the result (sorted, unique)."""
-    if not extra:
-        return valid
-    n = len(valid) + len(extra)
-    is_extra = np.zeros(n, dtype=bool)
-    is_extra[positions] = True
-    order = np.empty(n, dtype=np.int64)
-    order[~is_extra] = np.arange(len(valid))
-    order[is_extra] = len(valid) + np.arange(len(extra))
-    combined = pa.concat_arrays([valid.cast(pa.string()), pa.array(list(extra), type=pa.string())])
-    return combined.take(pa.array(order))
-
-
-def day_string(day: dt.date) -> str:
-    return day.isoformat()
-
-
-def epoch_days(day: dt.date) -> int:
-    return (day - EPOCH).days

@@ -282,7 +282,12 @@ CATEGORY_TREE: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "Nightwear": (("Pyjamas", "Pyjama Set"), ("Dressing Gowns", "Dressing Gown")),
     },
     "Men": {
-        "Shirts": (("Polo", "Polo Shirt"), ("Oxford", "Oxford Shirt"), ("Formal", "Formal Shirt"), ("Flannel", "Flannel Shirt")),
+        "Shirts": (
+            ("Polo", "Polo Shirt"),
+            ("Oxford", "Oxford Shirt"),
+            ("Formal", "Formal Shirt"),
+            ("Flannel", "Flannel Shirt"),
+        ),
         "T-Shirts": (("Crew Neck", "Crew Neck T-Shirt"), ("V-Neck", "V-Neck T-Shirt"), ("Graphic", "Graphic T-Shirt")),
         "Trousers": (("Chinos", "Chinos"), ("Joggers", "Joggers"), ("Suit Trousers", "Suit Trousers")),
         "Jeans": (("Slim", "Slim Jeans"), ("Regular", "Regular Jeans"), ("Tapered", "Tapered Jeans")),
@@ -295,7 +300,11 @@ CATEGORY_TREE: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "School Uniform": (("Shirts", "School Shirt"), ("Jumpers", "School Jumper"), ("Trousers", "School Trousers")),
     },
     "Shoes": {
-        "Trainers": (("Running", "Running Trainers"), ("Fashion", "Fashion Trainers"), ("High Tops", "High Top Trainers")),
+        "Trainers": (
+            ("Running", "Running Trainers"),
+            ("Fashion", "Fashion Trainers"),
+            ("High Tops", "High Top Trainers"),
+        ),
         "Boots": (("Chelsea", "Chelsea Boots"), ("Ankle", "Ankle Boots"), ("Walking", "Walking Boots")),
         "Sandals": (("Sliders", "Sliders"), ("Flip Flops", "Flip Flops")),
         "Formal": (("Brogues", "Brogues"), ("Loafers", "Loafers"), ("Heels", "Heels"), ("Flats", "Ballet Flats")),
@@ -316,13 +325,23 @@ CATEGORY_TREE: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "Bedding": (("Duvet Covers", "Duvet Cover"), ("Pillows", "Pillow"), ("Throws", "Throw")),
         "Furniture": (("Sofas", "Sofa"), ("Tables", "Dining Table"), ("Chairs", "Armchair"), ("Storage", "Bookcase")),
         "Lighting": (("Lamps", "Table Lamp"), ("Ceiling", "Ceiling Light"), ("Fairy Lights", "Fairy Lights")),
-        "Decor": (("Cushions", "Cushion"), ("Candles", "Scented Candle"), ("Mirrors", "Wall Mirror"), ("Vases", "Vase")),
+        "Decor": (
+            ("Cushions", "Cushion"),
+            ("Candles", "Scented Candle"),
+            ("Mirrors", "Wall Mirror"),
+            ("Vases", "Vase"),
+        ),
         "Bathroom": (("Towels", "Bath Towel"), ("Bath Mats", "Bath Mat")),
     },
     "Kitchen": {
         "Cookware": (("Pans", "Frying Pan"), ("Saucepans", "Saucepan Set"), ("Casseroles", "Casserole Dish")),
         "Tableware": (("Dinner Sets", "Dinner Set"), ("Mugs", "Mug"), ("Glasses", "Wine Glasses")),
-        "Small Appliances": (("Kettles", "Kettle"), ("Toasters", "Toaster"), ("Coffee Machines", "Coffee Machine"), ("Blenders", "Blender")),
+        "Small Appliances": (
+            ("Kettles", "Kettle"),
+            ("Toasters", "Toaster"),
+            ("Coffee Machines", "Coffee Machine"),
+            ("Blenders", "Blender"),
+        ),
         "Utensils": (("Knives", "Knife Set"), ("Chopping Boards", "Chopping Board")),
     },
     "Electronics": {
@@ -429,36 +448,39 @@ COLOURS: tuple[str, ...] = tuple(
     """.split()
 )
 
-MATERIALS: tuple[str, ...] = (
-    "soft cotton",
-    "stretch denim",
-    "recycled polyester",
-    "merino wool",
-    "brushed fleece",
-    "responsibly sourced leather",
-    "linen blend",
-    "stainless steel",
-    "solid oak",
-    "tempered glass",
-    "aluminium",
-    "bamboo",
-    "ceramic",
-    "vegan leather",
-)
+# Materials each department's descriptions may mention.
+L1_MATERIALS: dict[str, tuple[str, ...]] = {
+    "Women": ("soft cotton", "stretch denim", "recycled polyester", "merino wool", "linen blend", "viscose crepe"),
+    "Men": ("soft cotton", "stretch denim", "merino wool", "brushed fleece", "linen blend", "organic cotton"),
+    "Kids": ("soft cotton", "organic cotton", "brushed fleece", "recycled polyester"),
+    "Shoes": ("responsibly sourced leather", "vegan leather", "suede", "recycled mesh", "canvas"),
+    "Accessories": (
+        "responsibly sourced leather",
+        "vegan leather",
+        "sterling silver",
+        "stainless steel",
+        "recycled nylon",
+    ),
+    "Beauty": ("natural extracts", "hyaluronic acid", "vitamin C", "shea butter", "plant-based oils"),
+    "Home": ("solid oak", "soft cotton", "linen blend", "tempered glass", "ceramic", "bamboo", "velvet"),
+    "Kitchen": ("stainless steel", "ceramic", "tempered glass", "bamboo", "cast iron", "aluminium"),
+    "Electronics": ("aluminium", "recycled plastics", "tempered glass", "brushed steel"),
+    "Sports & Outdoors": ("recycled polyester", "ripstop nylon", "aluminium", "breathable mesh", "natural rubber"),
+}
 
 # Description sentence templates: {adj} {noun} {colour} {material} {brand} {collection}; commas and quotes on purpose.
 DESCRIPTION_OPENERS: tuple[str, ...] = (
-    "A {adj} {noun} in {colour}, made from {material}.",
-    "Our {adj} {noun}, crafted in {material} for everyday wear.",
+    "The {adj} {noun} in {colour}, made from {material}.",
+    "Our {adj} {noun}, crafted in {material} for everyday use.",
     "This {colour} {noun} is {adj}, durable and easy to care for.",
     "{brand}'s {adj} {noun}, finished in {colour}.",
     "Meet the {noun}: {adj}, practical, and made from {material}.",
 )
 DESCRIPTION_CLOSERS: tuple[str, ...] = (
     "",
-    " Part of the \"{collection}\" collection.",
-    " Machine washable, tumble dry low.",
-    " Rated \"excellent\" by customers, with free returns.",
+    ' Part of the "{collection}" collection.',
+    " Free delivery on orders over £50, returns within 28 days.",
+    ' Rated "excellent" by customers, with free returns.',
     " Pairs well with the rest of the {collection} range, sold separately.",
     " Includes a 2-year guarantee.",
 )

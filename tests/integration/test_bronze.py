@@ -1,0 +1,279 @@
+"""Bronze ingestion on tiny raw files: every defect kind, exactly-once, crash-and-resume, drift, YAML-only sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
+
+from udp.bronze import ingest as ingest_module
+from udp.bronze.ingest import INGEST_LOG, QUARANTINE, ingest
+from udp.config import Config, load_config
+from udp.errors import SchemaDriftError
+from udp.lake import Lake
+
+NOW = dt.datetime(2026, 10, 31, 12, 0, tzinfo=dt.UTC)
+CRM_HEADER = (
+    "customer_id;title;first_name;last_name;email;phone;address_line1;city;postcode;date_of_birth;gender;"
+    "loyalty_card;loyalty_tier;created_at;updated_at"
+)
+ERP_HEADER = "sku,name,description,brand,category_path,price,currency,launched,active"
+POS_HEADER = "transaction_id,store_id,till_id,ts,loyalty_card,line_no,sku,qty,unit_price,currency"
+
+
+def write(config: Config, relative: str, content: str | bytes, encoding: str = "utf-8") -> None:
+    path = Path(config.paths.raw) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+
+
+def crm_row(key: str, first: str = "Ann", dob: str = "01/02/1990") -> str:
+    address = "1 High St;Leeds;LS1 4AB"
+    return f"{key};Ms;{first};Lee;a@x.com;07700900123;{address};{dob};F;;Gold;2025-01-01 10:00:00;2025-01-02 10:00:00"
+
+
+def click(event: str, ts: str = "2026-10-01T10:00:00.123Z", sku: str = "SKU1", extra: str = "") -> str:
+    return (
+        f'{{"event_id":"{event}","anonymous_id":"a1","account_id":null,"session_id":"s1","event_type":"view",'
+        f'"sku":"{sku}","query":null,"device":"web","ts":"{ts}"{extra}}}'
+    )
+
+
+def quarantine(lake: Lake, source: str) -> DataFrame:
+    return lake.read(QUARANTINE).where(F.col("_source") == source).select("_file", "_row", "reason_code")
+
+
+def erp(config: Config) -> None:
+    write(
+        config,
+        "erp/2026-10-01/erp.csv",
+        f'{ERP_HEADER}\nSKU1,Shirt,"A ""blue"", soft shirt",Acme,Men > Shirts,19.99,GBP,2025-01-01,Y\n',
+    )
+
+
+def test_every_row_lands_in_bronze_or_quarantine_with_its_line_and_reason(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    lines = [CRM_HEADER, crm_row("C1", "Zoë"), "C2;Mr;Bob", crm_row("C3", dob="31/02/1985"), crm_row("C4")]
+    write(config, "crm/2026-10-01/crm.csv", "\n".join(lines) + "\n", encoding="latin-1")
+    [result] = ingest(spark, lake, config, only=["crm"], now=NOW)
+
+    bronze = lake.read("bronze.crm").select("customer_id", "first_name", "date_of_birth", "_file", "_row")
+    expected = spark.createDataFrame(
+        [
+            ("C1", "Zoë", dt.date(1990, 2, 1), "crm/2026-10-01/crm.csv", 2),
+            ("C4", "Ann", dt.date(1990, 2, 1), "crm/2026-10-01/crm.csv", 5),
+        ],
+        "customer_id STRING, first_name STRING, date_of_birth DATE, _file STRING, _row BIGINT",
+    )
+    assert_df_equality(bronze, expected, ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(
+        quarantine(lake, "crm"),
+        spark.createDataFrame(
+            [("crm/2026-10-01/crm.csv", 3, "malformed_csv"), ("crm/2026-10-01/crm.csv", 4, "bad_date:date_of_birth")],
+            "_file STRING, _row BIGINT, reason_code STRING",
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    reason = lake.read(QUARANTINE).where("_row = 4").first()
+    assert reason is not None
+    assert reason["reason"] == "column date_of_birth: '31/02/1985' is not a DATE (dd/MM/yyyy)"
+    log = lake.read(INGEST_LOG).select("path", "rows_read", "rows_landed", "rows_quarantined", "status")
+    assert log.collect() == [
+        Row(path="crm/2026-10-01/crm.csv", rows_read=4, rows_landed=2, rows_quarantined=2, status="ingested")
+    ]
+    assert (result.total("rows_read"), result.reasons["malformed_csv"]) == (4, 1)
+
+
+def test_unknown_sku_and_negative_quantity_are_quarantined(spark: SparkSession, lake: Lake, config: Config) -> None:
+    erp(config)
+    pos = [
+        POS_HEADER,
+        "T1,S1,1,2026-10-01 10:00:00,123,1,SKU1,2,19.99,GBP",
+        "T1,S1,1,2026-10-01 10:00:00,123,2,SKU9,1,5.00,GBP",
+        "T2,S1,1,2026-10-01 11:00:00,,1,SKU1,-1,5.00,GBP",
+        "T3,S1,1,2026-13-01 10:00:00,,1,SKU1,1,5.00,GBP",
+    ]
+    write(config, "pos/2026-10-01/pos_01.csv", "\n".join(pos) + "\n")
+    write(config, "pos/2026-10-01/pos_02.csv", b"")
+    ingest(spark, lake, config, only=["erp", "pos"], now=NOW)
+
+    assert [(r.transaction_id, r._row) for r in lake.read("bronze.pos").collect()] == [("T1", 2)]
+    codes = {(r["_row"], r["reason_code"]) for r in quarantine(lake, "pos").collect()}
+    assert codes == {(3, "reference:erp.sku"), (4, "check:zero or negative quantity"), (5, "bad_timestamp:ts")}
+    log = {r["path"]: r["status"] for r in lake.read(INGEST_LOG).collect()}
+    assert log["pos/2026-10-01/pos_02.csv"] == "empty"
+    description = lake.read("bronze.erp").first()
+    assert description is not None
+    assert description["description"] == 'A "blue", soft shirt'
+
+
+def test_json_defects_and_rescued_fields(spark: SparkSession, lake: Lake, config: Config) -> None:
+    erp(config)
+    lines = [
+        click("e1", extra=',"campaign":"x"'),
+        '{"event_id":"e2","anonymous_id":"a1"',
+        click("e3", ts="yesterday"),
+        click("e4").encode().replace(b'"a1"', b'"a\xff1"').decode("latin-1"),
+        click("e5", sku="SKU404"),
+        click("e6")[:40],
+    ]
+    body = "\n".join(lines).encode("latin-1")  # keeps the planted 0xFF byte as a raw byte
+    write(config, "clickstream/2026-10-01/c.jsonl", body)
+    ingest(spark, lake, config, only=["erp", "clickstream"], now=NOW)
+
+    rows = lake.read("bronze.clickstream").select("event_id", "_row", "_rescued_data").collect()
+    assert rows == [Row(event_id="e1", _row=1, _rescued_data='{"campaign":"x"}')]
+    codes = {(r["_row"], r["reason_code"]) for r in quarantine(lake, "clickstream").collect()}
+    assert codes == {
+        (2, "malformed_json"),
+        (3, "bad_timestamp:ts"),
+        (4, "invalid_utf8"),
+        (5, "reference:erp.sku"),
+        (6, "malformed_json"),
+    }
+
+
+def test_parquet_rows_are_numbered_and_checked(spark: SparkSession, lake: Lake, config: Config) -> None:
+    erp(config)
+    line = "struct<line_no:int,sku:string,qty:int,unit_price:double>"
+    orders = spark.createDataFrame(
+        [
+            ("O1", "A1", dt.datetime(2026, 10, 1, 9), [(1, "SKU1", 1, 19.99)]),
+            ("O2", "A1", dt.datetime(2026, 10, 1, 9), [(1, "SKU1", 1, 19.99), (2, "SKU1", -1, 19.99)]),
+            ("O3", "A1", dt.datetime(2026, 10, 1, 9), [(1, "SKU404", 1, 19.99)]),
+        ],
+        f"order_id STRING, account_id STRING, order_ts TIMESTAMP, lines ARRAY<{line}>",
+    )
+    orders.coalesce(1).write.parquet(str(Path(config.paths.raw) / "oms" / "2026-10-01"))
+    ingest(spark, lake, config, only=["erp", "oms"], now=NOW)
+
+    assert [(r.order_id, r._row) for r in lake.read("bronze.oms").collect()] == [("O1", 1)]
+    codes = {(r["_row"], r["reason_code"]) for r in quarantine(lake, "oms").collect()}
+    assert codes == {(2, "check:order line with zero or negative quantity"), (3, "reference:erp.sku")}
+
+
+def test_line_numbers_stay_exact_when_a_file_is_split(spark: SparkSession, lake: Lake, config: Config) -> None:
+    body = "\n".join(click(f"e{i:03d}") for i in range(1, 301)) + "\n"
+    write(config, "clickstream/2026-10-01/big.jsonl", body)
+    erp(config)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
+    try:
+        ingest(spark, lake, config, only=["erp", "clickstream"], now=NOW)
+        assert lake.read("bronze.clickstream").rdd.getNumPartitions() >= 1
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    numbered = lake.read("bronze.clickstream").select("event_id", "_row")
+    wrong = numbered.where(F.col("event_id") != F.format_string("e%03d", F.col("_row")))
+    assert numbered.count() == 300
+    assert wrong.count() == 0
+
+
+def test_rerun_ingests_nothing_and_changes_no_table(spark: SparkSession, lake: Lake, config: Config) -> None:
+    write(config, "crm/2026-10-01/crm.csv", f"{CRM_HEADER}\n{crm_row('C1')}\nC2;x\n", encoding="latin-1")
+    ingest(spark, lake, config, only=["crm"], now=NOW)
+    tables = ["bronze.crm", QUARANTINE, INGEST_LOG]
+    versions = [lake.version(t) for t in tables]
+    [again] = ingest(spark, lake, config, only=["crm"], now=NOW + dt.timedelta(hours=1))
+    assert again.files == []
+    assert [lake.version(t) for t in tables] == versions
+
+
+def test_a_run_killed_before_the_log_write_is_completed_without_duplicates(
+    spark: SparkSession, lake: Lake, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(config, "crm/2026-10-01/crm.csv", f"{CRM_HEADER}\n{crm_row('C1')}\nC2;x\n", encoding="latin-1")
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("killed between the data write and the log write")
+
+    monkeypatch.setattr(ingest_module, "write_ingest_log", crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        ingest(spark, lake, config, only=["crm"], now=NOW)
+    assert lake.read("bronze.crm").count() == 1
+    assert not lake.exists(INGEST_LOG)
+    monkeypatch.undo()
+
+    write(config, "crm/2026-10-02/crm.csv", f"{CRM_HEADER}\n{crm_row('C5')}\n", encoding="latin-1")
+    [result] = ingest(spark, lake, config, only=["crm"], now=NOW + dt.timedelta(hours=1))
+    assert sorted(f.file.relative for f in result.files) == ["crm/2026-10-01/crm.csv", "crm/2026-10-02/crm.csv"]
+    assert sorted(r.customer_id for r in lake.read("bronze.crm").collect()) == ["C1", "C5"]
+    assert quarantine(lake, "crm").count() == 1
+    assert {r.status for r in lake.read(INGEST_LOG).collect()} == {"ingested"}
+
+
+def drifted_crm(config: Config, name: str = "crm.csv") -> None:
+    """A CRM file without the title column and with a new segment column."""
+    header = CRM_HEADER.replace(";title", "").replace("updated_at", "updated_at;segment")
+    row = crm_row("C1").replace(";Ms;", ";") + ";vip"
+    write(config, f"crm/2026-10-01/{name}", f"{header}\n{row}\n", encoding="latin-1")
+
+
+def test_drift_policy_fail_stops_before_writing(spark: SparkSession, lake: Lake, config: Config) -> None:
+    drifted_crm(config)
+    strict = config.with_overrides("sources.crm.drift=fail")
+    with pytest.raises(SchemaDriftError, match=r"file crm/2026-10-01/crm\.csv has new column\(s\) segment; missing"):
+        ingest(spark, lake, strict, only=["crm"], now=NOW)
+    assert not lake.exists("bronze.crm")
+
+
+def test_drift_policy_rescue_keeps_unknown_columns_as_json(spark: SparkSession, lake: Lake, config: Config) -> None:
+    drifted_crm(config)
+    [result] = ingest(spark, lake, config, only=["crm"], now=NOW)
+    row = lake.read("bronze.crm").first()
+    assert row is not None
+    assert (row["customer_id"], row["title"], row["_rescued_data"]) == ("C1", None, '{"segment":"vip"}')
+    assert result.drift[0].describe() == "new column(s) segment; missing column(s) title"
+
+
+def test_drift_policy_evolve_adds_new_columns(spark: SparkSession, lake: Lake, config: Config) -> None:
+    write(config, "crm/2026-10-01/crm.csv", f"{CRM_HEADER}\n{crm_row('C0')}\n", encoding="latin-1")
+    ingest(spark, lake, config, only=["crm"], now=NOW)
+    drifted_crm(config, "crm2.csv")
+    evolving = config.with_overrides("sources.crm.drift=evolve")
+    ingest(spark, lake, evolving, only=["crm"], now=NOW + dt.timedelta(hours=1))
+    rows = {r.customer_id: r.segment for r in lake.read("bronze.crm").select("customer_id", "segment").collect()}
+    assert rows == {"C0": None, "C1": "vip"}
+
+
+def test_a_new_source_needs_only_yaml(spark: SparkSession, lake: Lake, config: Config, tmp_path: Path) -> None:
+    extra = tmp_path / "reviews.yaml"
+    extra.write_text(
+        """
+sources:
+  reviews:
+    entity: touchpoint
+    path: reviews/*/*.tsv
+    format: csv
+    options: {delimiter: "\\t"}
+    schema: review_id STRING, sku STRING, stars INT, written DATE
+    formats: {written: yyyyMMdd}
+    key: [review_id]
+    required: [review_id]
+    checks:
+      - {rule: "stars BETWEEN 1 AND 5", reason: "stars out of range"}
+    mapping: {touchpoint_id: review_id, item_id: sku, event_type: "'review'"}
+""",
+        encoding="utf-8",
+    )
+    local = Path(__file__).resolve().parents[2] / "conf" / "local.yaml"
+    with_reviews = load_config(
+        [str(local), str(extra)], [f"paths.raw={config.paths.raw}", f"paths.lake={config.paths.lake}"], env={}
+    )
+    write(
+        config,
+        "reviews/2026-10-01/r.tsv",
+        "review_id\tsku\tstars\twritten\nR1\tSKU1\t5\t20261001\nR2\tSKU1\t9\t20261001\n",
+    )
+    ingest(spark, lake, with_reviews, only=["reviews"], now=NOW)
+    assert_df_equality(
+        lake.read("bronze.reviews").select("review_id", "stars", "written"),
+        spark.createDataFrame([("R1", 5, dt.date(2026, 10, 1))], "review_id STRING, stars INT, written DATE"),
+        ignore_nullable=True,
+    )
+    assert [r.reason_code for r in quarantine(lake, "reviews").collect()] == ["check:stars out of range"]
