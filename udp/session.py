@@ -25,6 +25,12 @@ DELTA_CONFS = {
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
 }
 
+# Settings udp relies on in every mode. Spark 3.5 defaults to EXCEPTION, which fails a job on a date such as
+# 31/02/1985 instead of letting udp quarantine it; CORRECTED is Spark 4's default.
+COMMON_CONFS = {
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+}
+
 # Settings that make local mode start and shuffle fast on a laptop; config's `spark.conf` can override any of them.
 LOCAL_CONFS = {
     "spark.sql.session.timeZone": "UTC",
@@ -61,7 +67,7 @@ def delta_jars(jars_dir: str) -> list[str]:
 
 def session_confs(config: Config) -> dict[str, str]:
     """Every Spark conf udp sets for `config`, in the order they are applied (later wins)."""
-    confs: dict[str, str] = dict(DELTA_CONFS)
+    confs: dict[str, str] = {**DELTA_CONFS, **COMMON_CONFS}
     if config.spark.mode == "local":
         confs.update(LOCAL_CONFS)
         confs["spark.jars"] = ",".join(delta_jars(config.spark.jars_dir))

@@ -277,3 +277,22 @@ sources:
         ignore_nullable=True,
     )
     assert [r.reason_code for r in quarantine(lake, "reviews").collect()] == ["check:stars out of range"]
+
+
+def test_nested_json_fields_are_typed_and_a_wrong_nested_type_is_quarantined(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    good = (
+        '{"account_id":"A1","email":"a@x.com","full_name":"Ann Lee","phone":null,'
+        '"default_address":{"line1":"1 High St","line2":null,"city":"Leeds","postcode":"LS1 4AB","country":"GB"},'
+        '"signup_ts":"2025-03-01T10:00:00Z","updated_ts":"2025-03-02T10:00:00Z","consents":{"email":true,"sms":false},'
+        '"status":"active"}'
+    )
+    wrong = good.replace('"A1"', '"A2"').replace('{"email":true,"sms":false}', '"yes please"')
+    write(config, "ecom/2026-10-01/e.jsonl", f"{good}\n{wrong}\n")
+    ingest(spark, lake, config, only=["ecom"], now=NOW)
+    row = lake.read("bronze.ecom").first()
+    assert row is not None
+    assert (row["account_id"], row["default_address"]["postcode"], row["consents"]["email"]) == ("A1", "LS1 4AB", True)
+    assert lake.read("bronze.ecom").schema["default_address"].dataType.fieldNames()[-1] == "country"
+    assert [(r["_row"], r["reason_code"]) for r in quarantine(lake, "ecom").collect()] == [(2, "json_schema_mismatch")]

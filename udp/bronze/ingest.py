@@ -17,16 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from udp.bronze import parse, validate
 from udp.bronze.drift import DriftNote, csv_header_drift, enforce_policy, schema_drift
-from udp.bronze.files import RawFile, list_files, normalise_uri, read_first_line
-from udp.bronze.reasons import REASONS
-from udp.contracts import SourceContract, check_contracts, dependency_order
+from udp.bronze.files import RawFile, list_files, read_first_line
+from udp.bronze.reasons import REASONS, reason
+from udp.contracts import Reference, SourceContract, check_contracts, dependency_order
 from udp.errors import ContractError
 
 if TYPE_CHECKING:
@@ -111,23 +110,31 @@ def ingest(
     # A JSON object with a repeated key keeps the last value instead of failing the job.
     spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
     started = now or dt.datetime.now(dt.UTC)
+    logged = _logged_files(lake)
     results = []
     for name in dependency_order(sources):
         if only and name not in only:
             continue
-        results.append(ingest_source(spark, lake, config, name, schema=schemas[name], now=started))
+        done = logged.get(name, {})
+        results.append(ingest_source(spark, lake, config, name, schema=schemas[name], now=started, done=done))
     return results
 
 
 def ingest_source(
-    spark: SparkSession, lake: Lake, config: Config, name: str, *, schema: T.StructType, now: dt.datetime
+    spark: SparkSession,
+    lake: Lake,
+    config: Config,
+    name: str,
+    *,
+    schema: T.StructType,
+    now: dt.datetime,
+    done: dict[str, tuple[int, int]],
 ) -> SourceResult:
-    """Ingest the new files of one source."""
+    """Ingest the files of one source that are not in `done` (relative path -> size, modified ms)."""
     contract = config.sources[name]
     clock = time.monotonic()
     result = SourceResult(name)
     files = list_files(spark, config.paths.raw, contract.path)
-    done = _logged_files(lake, name)
     result.changed_after_ingest = [
         f.relative for f in files if f.relative in done and done[f.relative] != (f.size, f.modified_ms)
     ]
@@ -154,42 +161,76 @@ class Batch:
     now: dt.datetime
 
     def run(self, result: SourceResult) -> None:
-        """Parse, check, write bronze and quarantine, and count; fills `result`."""
+        """Write the valid rows, then quarantine the lines that did not land, then count; fills `result`.
+
+        Two passes instead of a cache: the bronze write parses every line once; the quarantine pass re-reads the
+        lines, keeps those not in bronze (a cheap anti-join on file and line) and parses only them. Counts come from
+        the files (records read) and from the tables as written (landed, quarantined), so read = landed +
+        quarantined is a real check.
+        """
         results = {f.relative: FileResult(f, status="ingested" if f.size else "empty") for f in self.files}
         with_data = [f for f in self.files if f.size > 0]
         if with_data:
-            checked = self._checked(with_data, result).persist(StorageLevel.MEMORY_AND_DISK)
-            try:
-                numbered = self._number_rows(checked, with_data)
-                numbered, evolved = self._apply_drift(numbered, result)
-                for ref in self.contract.references:
-                    table = f"bronze.{ref.source}"
-                    keys = self.lake.read(table).select(ref.key)
-                    check = validate.with_reference_check(ref, keys, row_id=parse.MID, table=f"{table}.{ref.key}")
-                    numbered = numbered.transform(check)
-                self._write(numbered, [*self.schema.fieldNames(), *evolved], [f.relative for f in with_data])
-                self._count(numbered, results, result)
-            finally:
-                checked.unpersist()
+            self._scan_json_drift(with_data, result)
+            records: dict[str, int] = {}
+            rows = self._rows(with_data, result, records)
+            evolved = self._evolved_columns(result)
+            relative = [f.relative for f in with_data]
+            self._write_valid(rows, [*self.schema.fieldNames(), *evolved], relative)
+            landed = self.lake.read(f"bronze.{self.name}").where(F.col("_file").isin(relative))
+            rejected = self._rows(with_data, None, {}, exclude=landed.select("_file", "_row"))
+            self._write_rejected(rejected, relative)
+            self._count(results, result, records, landed)
         result.files = list(results.values())
 
-    def _checked(self, files: list[RawFile], result: SourceResult) -> DataFrame:
-        """Parsed rows with typed columns and every row-level reason except references."""
-        contract, uris = self.contract, [f.uri for f in files]
+    def _rows(
+        self,
+        files: list[RawFile],
+        result: SourceResult | None,
+        records: dict[str, int],
+        exclude: DataFrame | None = None,
+    ) -> DataFrame:
+        """Every record of `files` (but those in `exclude`), typed, with its reasons; `records` gets the counts."""
+        rows = self._checked(files, result, records, exclude)
+        for ref in self.contract.references:
+            row_id = "_row_id" if validate.is_array_reference(rows, ref) else None
+            if row_id:
+                rows = rows.withColumn(row_id, F.concat_ws(":", "_file", "_row"))
+            rows = rows.transform(self._reference_check(ref, row_id=row_id))
+        evolved = self._evolved_columns(result) if result is not None else []
+        if evolved:
+            rows = rows.withColumns({c: F.get_json_object(F.col(parse.RESCUED), f"$.{c}") for c in evolved})
+        return rows
+
+    def _reference_check(self, ref: Reference, row_id: str | None = None) -> validate.Transform:
+        table = f"bronze.{ref.source}"
+        keys = self.lake.read(table).select(ref.key)
+        return validate.with_reference_check(ref, keys, table=f"{table}.{ref.key}", row_id=row_id)
+
+    def _checked(
+        self, files: list[RawFile], result: SourceResult | None, records: dict[str, int], exclude: DataFrame | None
+    ) -> DataFrame:
+        """Numbered, parsed rows with typed columns and every row-level reason except references."""
+        contract = self.contract
         if contract.format == "csv":
-            parsed = self._parse_csv(files, result)
+            parsed = self._parse_csv(files, result, records, exclude)
         elif contract.format == "jsonl":
-            parsed = parse.parse_json(parse.read_lines(self.spark, uris, "UTF-8"), self.schema)
+            lines, counts = parse.numbered_lines(self.spark, files, "UTF-8", header=False, exclude=exclude)
+            records.update(counts)
+            parsed = parse.parse_json(lines, self.schema, dict(contract.formats))
         else:
-            found = self.spark.read.option("mergeSchema", "true").parquet(*uris).schema
-            where = files[0].relative if len(files) == 1 else f"{files[0].relative} (+{len(files) - 1} files)"
-            notes = schema_drift(self.name, where, found, self.schema)
-            enforce_policy(self.name, contract.drift, notes)
-            result.drift += notes
-            parsed = parse.read_parquet(self.spark, uris, self.schema)
-        # Required is checked on the text, so a value that fails to convert is reported once, as a bad value.
+            if result is not None:
+                found = self.spark.read.option("mergeSchema", "true").parquet(*[f.uri for f in files]).schema
+                where = files[0].relative if len(files) == 1 else f"{files[0].relative} (+{len(files) - 1} files)"
+                notes = schema_drift(self.name, where, found, self.schema)
+                enforce_policy(self.name, contract.drift, notes)
+                result.drift += notes
+            parsed, counts = parse.read_parquet(self.spark, files, self.schema, exclude=exclude)
+            records.update(counts)
+        _, as_text = parse.fast_formats(self.schema, dict(contract.formats))
+        as_text = as_text if contract.format != "parquet" else set()
         checked = parsed.transform(validate.with_required(contract.required))
-        checked = checked.transform(validate.with_typed_columns(self.schema, contract.formats))
+        checked = checked.transform(validate.with_typed_columns(self.schema, contract.formats, as_text))
         checked = checked.transform(validate.with_checks(contract.checks))
         if contract.format != "parquet":
             encoding_check = (
@@ -198,10 +239,13 @@ class Batch:
             checked = checked.transform(encoding_check())
         return checked.transform(validate.with_malformed_first())
 
-    def _parse_csv(self, files: list[RawFile], result: SourceResult) -> DataFrame:
+    def _parse_csv(
+        self, files: list[RawFile], result: SourceResult | None, records: dict[str, int], exclude: DataFrame | None
+    ) -> DataFrame:
         """Parse CSV files grouped by header (files may order or add columns differently)."""
         contract, columns = self.contract, self.schema.fieldNames()
         groups: dict[tuple[str, ...], list[RawFile]] = {}
+        notes = []
         for f in files:
             header = tuple(columns)
             if contract.has_header:
@@ -209,141 +253,123 @@ class Batch:
                 header = tuple(h.strip().strip('"') for h in text.split(contract.delimiter))
             note = csv_header_drift(self.name, f.relative, header, columns)
             if note is not None:
-                result.drift.append(note)
+                notes.append(note)
             groups.setdefault(header, []).append(f)
-        enforce_policy(self.name, contract.drift, result.drift)
-        frames = [
-            parse.parse_csv(
-                parse.read_lines(self.spark, [f.uri for f in group], contract.encoding), header, contract, columns
+        enforce_policy(self.name, contract.drift, notes)
+        if result is not None:
+            result.drift += notes
+        frames = []
+        for header, group in groups.items():
+            lines, counts = parse.numbered_lines(
+                self.spark, group, contract.encoding, header=contract.has_header, exclude=exclude
             )
-            for header, group in groups.items()
-        ]
+            records.update(counts)
+            frames.append(parse.parse_csv(lines, header, contract, self.schema))
         parsed = frames[0]
         for frame in frames[1:]:
             parsed = parsed.unionByName(frame)
         return parsed
 
-    def _apply_drift(self, numbered: DataFrame, result: SourceResult) -> tuple[DataFrame, list[str]]:
-        """JSON: find new top-level fields (fail/rescue/evolve); evolve adds new fields as STRING columns."""
+    def _scan_json_drift(self, files: list[RawFile], result: SourceResult) -> None:
+        """JSON under `fail` or `evolve`: find new top-level fields before anything is written."""
         contract, columns = self.contract, self.schema.fieldNames()
-        if contract.format == "jsonl":
-            rows = (
-                numbered.where(F.col(parse.UNKNOWN_FIELDS).isNotNull())
-                .select("_file", F.explode(parse.UNKNOWN_FIELDS).alias("field"))
-                .groupBy("_file")
-                .agg(F.array_sort(F.collect_set("field")).alias("fields"))
-                .collect()
-            )
-            notes = [DriftNote(self.name, r["_file"], new_columns=tuple(r["fields"])) for r in rows]
-            enforce_policy(self.name, contract.drift, notes)
-            result.drift += notes
-        if contract.drift != "evolve":
-            return numbered, []
-        evolved = sorted({c for n in result.drift for c in n.new_columns if c not in columns})
-        source = parse.LINE if contract.format == "jsonl" else parse.RESCUED
-        return numbered.withColumns({c: F.get_json_object(F.col(source), f"$.{c}") for c in evolved}), evolved
-
-    def _number_rows(self, checked: DataFrame, files: list[RawFile]) -> DataFrame:
-        """Add `_file`, `_landing_date` and `_row` (1-based line or row number); drop headers and blank lines."""
-        by_uri = {normalise_uri(f.uri): f for f in files}
-
-        def meta(spark_path: str) -> tuple[str, dt.date | None]:
-            f = by_uri[normalise_uri(spark_path)]
-            return f.relative, f.landing_date
-
-        if self.contract.format == "parquet":
-            paths = [r[parse.PATH] for r in checked.select(parse.PATH).distinct().collect()]
-            rows = [(p, *meta(p)) for p in paths]
-            meta_df = self.spark.createDataFrame(rows, f"{parse.PATH} STRING, _file STRING, _landing_date DATE")
-            return checked.join(F.broadcast(meta_df), parse.PATH)
-        blocks = (
-            checked.groupBy(parse.PATH, parse.BLOCK)
-            .agg(F.count(F.lit(1)).alias("n"), F.min(parse.MID).alias("first"))
-            .collect()
+        if contract.format != "jsonl" or contract.drift not in ("fail", "evolve"):
+            return
+        lines, _ = parse.numbered_lines(self.spark, files, "UTF-8", header=False)
+        keys = F.array_except(F.json_object_keys(F.col(parse.LINE)), F.array(*[F.lit(c) for c in columns]))
+        per_file = (
+            lines.select("_file", F.explode(keys).alias("field"))
+            .groupBy("_file")
+            .agg(F.array_sort(F.collect_set("field")).alias("fields"))
         )
-        offsets: dict[str, int] = {}
-        block_rows = []
-        for b in sorted(blocks, key=lambda r: (r[parse.PATH], r[parse.BLOCK])):
-            path, before = b[parse.PATH], offsets.get(b[parse.PATH], 0)
-            # line number = lines in the file's earlier splits + position within this split + 1
-            block_rows.append((path, b[parse.BLOCK], before + 1 - b["first"], *meta(path)))
-            offsets[path] = before + b["n"]
-        schema = f"{parse.PATH} STRING, {parse.BLOCK} BIGINT, _base BIGINT, _file STRING, _landing_date DATE"
-        numbered = (
-            checked.join(F.broadcast(self.spark.createDataFrame(block_rows, schema)), [parse.PATH, parse.BLOCK])
-            .withColumn("_row", F.col(parse.MID) + F.col("_base"))
-            .drop("_base")
-        )
-        keep = F.trim(F.col(parse.LINE)) != F.lit("")
-        if self.contract.format == "csv" and self.contract.has_header:
-            keep = keep & (F.col("_row") > 1)
-        return numbered.where(keep)
+        notes = [DriftNote(self.name, r["_file"], new_columns=tuple(r["fields"])) for r in per_file.collect()]
+        enforce_policy(self.name, contract.drift, notes)
+        result.drift += notes
 
-    def _write(self, numbered: DataFrame, columns: list[str], files: list[str]) -> None:
-        """Valid rows to bronze.<source>, the rest to bronze._quarantine; both replace this batch's files."""
-        in_batch = "_file IN (" + ", ".join(_sql_quote(f) for f in files) + ")"
-        ingested_at = F.lit(self.now).cast("timestamp").alias("_ingested_at")
-        batch = F.lit(self.batch_id).alias("_batch_id")
-        source = F.lit(self.name).alias("_source")
-        row = F.col("_row").cast("bigint").alias("_row")
-        ok = F.size(F.col(REASONS)) == 0
+    def _evolved_columns(self, result: SourceResult) -> list[str]:
+        """Under `evolve`, the new columns found in this batch (added to the bronze table as STRING)."""
+        if self.contract.drift != "evolve" or self.contract.format == "parquet":
+            return []
+        columns = self.schema.fieldNames()
+        return sorted({c for n in result.drift for c in n.new_columns if c not in columns})
+
+    def _write_valid(self, rows: DataFrame, columns: list[str], files: list[str]) -> None:
+        """The rows without reasons, to bronze.<source>, replacing whatever an earlier attempt wrote for `files`."""
         business = [F.col(f"`{c}`") for c in columns]
-        valid = numbered.where(ok).select(
+        valid = rows.where(F.size(F.col(REASONS)) == 0).select(
             *business,
             F.col(parse.RESCUED).alias("_rescued_data"),
-            source,
+            F.lit(self.name).alias("_source"),
             "_file",
-            row,
+            F.col("_row").cast("bigint").alias("_row"),
             "_landing_date",
-            ingested_at,
-            batch,
-            F.sha2(F.to_json(F.struct(*business)), 256).alias("_record_hash"),
+            F.lit(self.now).cast("timestamp").alias("_ingested_at"),
+            F.lit(self.batch_id).alias("_batch_id"),
+            F.xxhash64(*business).alias("_record_hash"),
         )
         evolve = self.contract.drift == "evolve"
-        self.lake.replace_where(
-            valid, f"bronze.{self.name}", in_batch, partition_by=["_landing_date"], merge_schema=evolve
+        self.lake.replace_where(valid, f"bronze.{self.name}", _in(files), merge_schema=evolve)
+
+    def _write_rejected(self, rejected: DataFrame, files: list[str]) -> None:
+        """Every record that did not land, with its reasons, to bronze._quarantine (replacing earlier attempts)."""
+        reasons = F.when(F.size(F.col(REASONS)) > 0, F.col(REASONS)).otherwise(
+            F.array(reason("not_landed", "the record did not land in bronze (internal error; re-run)"))
         )
-        bad = numbered.where(~ok).select(
-            source,
+        bad = rejected.withColumn(REASONS, reasons).select(
+            F.lit(self.name).alias("_source"),
             "_file",
-            row,
+            F.col("_row").cast("bigint").alias("_row"),
             "_landing_date",
             F.get(F.col(REASONS), 0)["code"].alias("reason_code"),
             F.array_join(F.transform(F.col(REASONS), lambda r: r["message"]), "; ").alias("reason"),
             F.col(parse.LINE).alias("payload"),
-            batch,
-            ingested_at,
+            F.lit(self.batch_id).alias("_batch_id"),
+            F.lit(self.now).cast("timestamp").alias("_ingested_at"),
         )
-        where = f"_source = {_sql_quote(self.name)} AND {in_batch}"
+        where = f"_source = {_sql_quote(self.name)} AND {_in(files)}"
         self.lake.replace_where(bad, QUARANTINE, where, partition_by=["_source"])
 
-    def _count(self, numbered: DataFrame, results: dict[str, FileResult], result: SourceResult) -> None:
-        """Rows read and their reasons (from the parse), rows landed/quarantined (read back from the tables)."""
+    def _count(
+        self, results: dict[str, FileResult], result: SourceResult, records: dict[str, int], landed: DataFrame
+    ) -> None:
+        """Records read (from the files) against rows landed and quarantined (from the tables as written)."""
         files = list(results)
-        parsed = (
-            numbered.groupBy("_file", F.get(F.col(REASONS), 0)["code"].alias("code"))
-            .agg(F.count(F.lit(1)).alias("n"))
-            .collect()
-        )
-        read: Counter[str] = Counter()
-        for r in parsed:
-            read[r["_file"]] += int(r["n"])
-            if r["code"] is not None:
-                result.reasons[r["code"]] += int(r["n"])
-        landed = _per_file(self.lake.read(f"bronze.{self.name}").where(F.col("_file").isin(files)))
         quarantine = self.lake.read(QUARANTINE).where((F.col("_source") == self.name) & F.col("_file").isin(files))
-        quarantined = _per_file(quarantine)
+        landed_counts = _per_file(landed)
+        q = quarantine.groupBy("_file", "reason_code").agg(F.count(F.lit(1)).alias("n")).collect()
+        quarantined: Counter[str] = Counter()
+        for r in q:
+            quarantined[r["_file"]] += int(r["n"])
+            result.reasons[r["reason_code"]] += int(r["n"])
         for rel, fr in results.items():
             if fr.status == "empty":
                 continue
-            fr.rows_read, fr.rows_landed = read.get(rel, 0), landed.get(rel, 0)
+            fr.rows_read, fr.rows_landed = records.get(rel, 0), landed_counts.get(rel, 0)
             fr.rows_quarantined = quarantined.get(rel, 0)
             if fr.rows_read != fr.rows_landed + fr.rows_quarantined:
                 fr.status = "mismatch"
+        if self.contract.format == "jsonl" and self.contract.drift == "rescue":
+            result.drift += self._rescued_fields(landed)
+
+    def _rescued_fields(self, landed: DataFrame) -> list[DriftNote]:
+        """New top-level JSON fields rescued into `_rescued_data` in this batch, per file."""
+        fields = F.map_keys(F.from_json(F.col("_rescued_data"), "MAP<STRING, STRING>"))
+        rows = (
+            landed.where(F.col("_rescued_data").isNotNull())
+            .select("_file", F.explode(fields).alias("field"))
+            .groupBy("_file")
+            .agg(F.array_sort(F.collect_set("field")).alias("fields"))
+            .collect()
+        )
+        return [DriftNote(self.name, r["_file"], new_columns=tuple(r["fields"])) for r in rows]
 
 
 def _per_file(df: DataFrame) -> dict[str, int]:
     return {r["_file"]: int(r["n"]) for r in df.groupBy("_file").agg(F.count(F.lit(1)).alias("n")).collect()}
+
+
+def _in(files: Sequence[str]) -> str:
+    return "_file IN (" + ", ".join(_sql_quote(f) for f in files) + ")"
 
 
 def write_ingest_log(lake: Lake, name: str, results: list[FileResult], batch_id: str, now: dt.datetime) -> None:
@@ -371,17 +397,20 @@ def write_ingest_log(lake: Lake, name: str, results: list[FileResult], batch_id:
     lake.merge(df, INGEST_LOG, ["path"])
 
 
-def _logged_files(lake: Lake, name: str) -> dict[str, tuple[int, int]]:
-    """Files of `name` already ingested: relative path -> (size, modified ms)."""
+def _logged_files(lake: Lake) -> dict[str, dict[str, tuple[int, int]]]:
+    """Files already ingested, per source: relative path -> (size, modified ms)."""
     if not lake.exists(INGEST_LOG):
         return {}
     rows = (
         lake.read(INGEST_LOG)
-        .where((F.col("source") == name) & F.col("status").isin(*DONE))
-        .select("path", "size_bytes", "modified_ms")
+        .where(F.col("status").isin(*DONE))
+        .select("source", "path", "size_bytes", "modified_ms")
         .collect()
     )
-    return {r["path"]: (int(r["size_bytes"]), int(r["modified_ms"])) for r in rows}
+    logged: dict[str, dict[str, tuple[int, int]]] = {}
+    for r in rows:
+        logged.setdefault(r["source"], {})[r["path"]] = (int(r["size_bytes"]), int(r["modified_ms"]))
+    return logged
 
 
 def _batch_id(name: str, now: dt.datetime, files: Sequence[RawFile]) -> str:

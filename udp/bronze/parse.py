@@ -1,10 +1,13 @@
 """Reading raw files into rows that keep their place in the file, and parsing them under a contract.
 
 Text formats (CSV, JSON lines) are read one physical line per row, with the line's file, the file split
-(`_metadata.file_block_start`) and a monotonically increasing id; `number_lines` turns those into exact line numbers
-after the parse, so a quarantined row can always be found again with `sed -n <line>p <file>`. Every column is first
-parsed as text; `udp.bronze.validate` then types it with ANSI-safe `try_*` functions so a bad value becomes a
-quarantine reason, never a failed job or a silent null.
+(`_metadata.file_block_start`) and a monotonically increasing id, from which exact line numbers are derived, so a
+quarantined row can always be found again with `sed -n <line>p <file>`.
+
+Two paths: every line is parsed once with Spark's own typed parser (fast); a line it flags as corrupt is parsed
+again as text (`_text`, evaluated only for those lines) so `udp.bronze.validate` can say exactly which column is
+wrong and why, with ANSI-safe `try_*` functions. A bad value is a quarantine reason, never a failed job or a silent
+null.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from udp.bronze.files import RawFile, normalise_uri
 from udp.bronze.reasons import reason
+from udp.contracts import ISO8601
 
 if TYPE_CHECKING:
     from udp.contracts import SourceContract
@@ -29,6 +34,8 @@ MALFORMED = "_malformed"  # struct<code, message> when the line cannot be parsed
 UNKNOWN_FIELDS = "_unknown_fields"  # names of fields the contract does not know (schema drift), or null
 RESCUED = "_rescued_data"  # JSON object of the unknown fields' values (drift policy `rescue`)
 CORRUPT = "_corrupt_record"
+IS_CORRUPT = "_corrupt"  # the fast typed parse rejected the line: its columns come from `_text` instead
+TEXT = "_text"  # struct of the contract's columns as text, only for corrupt lines (null otherwise)
 UTF8 = ("UTF-8", "UTF8")
 # Spark's CSV reader used as a line reader for non-UTF-8 text: these characters never split or quote a line.
 _LINE_SEP_CHAR = "\u0001"
@@ -64,85 +71,195 @@ def read_lines(spark: SparkSession, uris: Sequence[str], encoding: str) -> DataF
     )
 
 
-def parse_csv(lines: DataFrame, header: Sequence[str], contract: SourceContract, columns: Sequence[str]) -> DataFrame:
-    """Split each line under the file's header; contract `columns` come out as text, missing ones as null.
+def numbered_lines(
+    spark: SparkSession,
+    files: Sequence[RawFile],
+    encoding: str,
+    header: bool,
+    exclude: DataFrame | None = None,
+) -> tuple[DataFrame, dict[str, int]]:
+    """The files' lines with `_file`, `_landing_date` and `_row` (1-based line number), and the records per file.
+
+    Blank lines and the header are not records. A cheap first pass counts the lines of every file split; a line's
+    number is the lines in earlier splits of its file plus its position in its split (the monotonically increasing
+    id is ordered within a split, and both passes read the same files the same way). `exclude` (columns `_file`,
+    `_row`) drops lines already handled.
+    """
+    lines = read_lines(spark, [f.uri for f in files], encoding)
+    blank = F.trim(F.col(LINE)) == F.lit("")
+    blocks = (
+        lines.groupBy(PATH, BLOCK)
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.min(MID).alias("first"),
+            F.sum(blank.cast("int")).alias("blank"),
+        )
+        .collect()
+    )
+    by_uri = {normalise_uri(f.uri): f for f in files}
+    offsets: dict[str, int] = {}
+    records: dict[str, int] = {}
+    rows = []
+    for b in sorted(blocks, key=lambda r: (r[PATH], r[BLOCK])):
+        path, before = b[PATH], offsets.get(b[PATH], 0)
+        f = by_uri[normalise_uri(path)]
+        rows.append((path, b[BLOCK], before + 1 - b["first"], f.relative, f.landing_date))
+        offsets[path] = before + b["n"]
+        records[f.relative] = records.get(f.relative, 0) + int(b["n"]) - int(b["blank"] or 0)
+    if header:
+        records = {k: max(v - 1, 0) for k, v in records.items()}
+    meta = spark.createDataFrame(rows, f"{PATH} STRING, {BLOCK} BIGINT, _base BIGINT, _file STRING, _landing_date DATE")
+    numbered = lines.join(F.broadcast(meta), [PATH, BLOCK]).withColumn("_row", F.col(MID) + F.col("_base"))
+    keep = ~blank
+    if header:
+        keep = keep & (F.col("_row") > 1)
+    numbered = numbered.where(keep).drop("_base", BLOCK)
+    if exclude is not None:
+        numbered = numbered.join(exclude, ["_file", "_row"], "left_anti")
+    return numbered, records
+
+
+def fast_formats(schema: T.StructType, formats: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    """Reader options for the typed parse, and the date/time columns it cannot parse (kept as text, typed later).
+
+    Spark's readers take one `dateFormat` and one `timestampFormat`; a contract that gives DATE (or TIMESTAMP)
+    columns different patterns has those columns converted by `try_to_timestamp` instead.
+    """
+    options: dict[str, str] = {}
+    as_text: set[str] = set()
+    for kind, option in ((T.DateType, "dateFormat"), (T.TimestampType, "timestampFormat")):
+        cols = [f.name for f in schema.fields if isinstance(f.dataType, kind)]
+        patterns = {formats.get(c, ISO8601) for c in cols}
+        if len(patterns) > 1:
+            as_text.update(cols)
+        elif patterns and (pattern := patterns.pop()) != ISO8601:
+            options[option] = pattern
+    return options, as_text
+
+
+def _fast_type(field: T.StructField, as_text: set[str]) -> T.DataType:
+    return T.StringType() if field.name in as_text else field.dataType
+
+
+def parse_csv(lines: DataFrame, header: Sequence[str], contract: SourceContract, schema: T.StructType) -> DataFrame:
+    """Split each line under the file's header into the contract's columns (missing ones are null).
 
     Columns in the header that the contract does not know are collected in `_unknown_fields`/`_rescued_data`.
     """
-    fields = T.StructType([T.StructField(f"c{i}", T.StringType()) for i in range(len(header))])
-    fields = fields.add(CORRUPT, T.StringType())
-    options = {
+    columns = schema.fieldNames()
+    types = {f.name: f for f in schema.fields}
+    formats, as_text = fast_formats(schema, dict(contract.formats))
+    base = {
         "sep": contract.delimiter,
         "quote": contract.options.get("quote", '"'),
         "escape": contract.options.get("escape", '"'),
         "mode": "PERMISSIVE",
         "columnNameOfCorruptRecord": CORRUPT,
     }
-    parsed = lines.withColumn("_csv", F.from_csv(F.col(LINE), fields.simpleString(), options))
+    typed = T.StructType(
+        [
+            T.StructField(f"c{i}", _fast_type(types[h], as_text) if h in types else T.StringType())
+            for i, h in enumerate(header)
+        ]
+        + [T.StructField(CORRUPT, T.StringType())]
+    )
+    text = T.StructType([T.StructField(f"c{i}", T.StringType()) for i in range(len(header))])
+    text = T.StructType([*text.fields, T.StructField(CORRUPT, T.StringType())])
+    fast = F.from_csv(F.col(LINE), typed.simpleString(), {**base, **formats})
+    parsed = lines.withColumn("_fast", fast).withColumn(IS_CORRUPT, F.col(f"_fast.{CORRUPT}").isNotNull())
+    slow = F.when(F.col(IS_CORRUPT), F.from_csv(F.col(LINE), text.simpleString(), base))
+    parsed = parsed.withColumn("_slow", slow)
     position = {name: i for i, name in enumerate(header)}
-    selected = [
-        (F.col(f"_csv.c{position[c]}") if c in position else F.lit(None).cast("string")).alias(c) for c in columns
-    ]
+
+    def pick(struct: str, c: str, dtype: T.DataType) -> Column:
+        return F.col(f"{struct}.c{position[c]}") if c in position else F.lit(None).cast(dtype)
+
+    values = [pick("_fast", c, _fast_type(types[c], as_text)).alias(c) for c in columns]
+    text_struct = F.when(
+        F.col(IS_CORRUPT), F.struct(*[pick("_slow", c, T.StringType()).alias(c) for c in columns])
+    ).alias(TEXT)
     extra = [name for name in header if name not in columns]
     rescued: Column = F.lit(None).cast("string")
     unknown: Column = F.lit(None).cast("array<string>")
     if extra:
-        rescued = F.to_json(F.create_map(*[x for n in extra for x in (F.lit(n), F.col(f"_csv.c{position[n]}"))]))
+        rescued = F.to_json(F.create_map(*[x for n in extra for x in (F.lit(n), F.col(f"_fast.c{position[n]}"))]))
         unknown = F.array(*[F.lit(n) for n in extra])
     message = f"malformed CSV row: the number of fields differs from the header ({len(header)} fields)"
-    malformed = F.when(F.col(f"_csv.{CORRUPT}").isNotNull(), reason("malformed_csv", message))
+    malformed = F.when(F.col(f"_slow.{CORRUPT}").isNotNull(), reason("malformed_csv", message))
     return parsed.select(
-        "*", *selected, malformed.alias(MALFORMED), unknown.alias(UNKNOWN_FIELDS), rescued.alias(RESCUED)
-    ).drop("_csv")
+        "*", *values, text_struct, malformed.alias(MALFORMED), unknown.alias(UNKNOWN_FIELDS), rescued.alias(RESCUED)
+    ).drop("_fast", "_slow")
 
 
 def text_schema(schema: T.StructType) -> T.StructType:
-    """The schema JSON is parsed with: top-level scalars as text (typed later), nested types as declared."""
-    return T.StructType(
-        [T.StructField(f.name, f.dataType if _is_nested(f.dataType) else T.StringType(), True) for f in schema.fields]
+    """Top-level scalars as text (typed later with diagnostics), nested types as declared."""
+    fields = [T.StructField(f.name, f.dataType if _is_nested(f.dataType) else T.StringType()) for f in schema.fields]
+    return T.StructType(fields)
+
+
+def parse_json(lines: DataFrame, schema: T.StructType, formats: dict[str, str]) -> DataFrame:
+    """Parse each line as one JSON object under the contract's schema (typed), keeping unknown fields apart."""
+    reader, as_text = fast_formats(schema, formats)
+    fast_schema = T.StructType(
+        [T.StructField(f.name, _fast_type(f, as_text)) for f in schema.fields]
+        + [T.StructField(CORRUPT, T.StringType())]
     )
-
-
-def parse_json(lines: DataFrame, schema: T.StructType) -> DataFrame:
-    """Parse each line as one JSON object under the contract's schema (top-level scalars as text)."""
-    parse_schema = text_schema(schema).add(CORRUPT, T.StringType())
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
-    parsed = lines.withColumn("_json", F.from_json(F.col(LINE), parse_schema, options))
+    parsed = lines.withColumn("_fast", F.from_json(F.col(LINE), fast_schema, {**options, **reader}))
+    parsed = parsed.withColumn(IS_CORRUPT, F.col("_fast").isNull() | F.col(f"_fast.{CORRUPT}").isNotNull())
+    text_fields = T.StructType([*text_schema(schema).fields, T.StructField(CORRUPT, T.StringType())])
+    parsed = parsed.withColumn("_slow", F.when(F.col(IS_CORRUPT), F.from_json(F.col(LINE), text_fields, options)))
     keys = F.json_object_keys(F.col(LINE))
-    known = F.array(*[F.lit(n) for n in schema.fieldNames()])
-    unknown = F.array_except(keys, known)
-    malformed = (
-        F.when(keys.isNull(), reason("malformed_json", "malformed JSON: the line is not one complete JSON object"))
-        .when(
-            F.col(f"_json.{CORRUPT}").isNotNull(),
-            reason("json_schema_mismatch", "JSON does not match the contract schema (a nested field's type)"),
-        )
-        .when(F.col("_json").isNull(), reason("malformed_json", "malformed JSON"))
+    known = schema.fieldNames()
+    unknown = F.array_except(keys, F.array(*[F.lit(n) for n in known]))
+    has_unknown = F.coalesce(F.size(unknown) > 0, F.lit(False))
+    as_map = F.from_json(F.col(LINE), "MAP<STRING, STRING>")
+    rescued = F.when(has_unknown, F.to_json(F.map_filter(as_map, lambda k, _v: ~k.isin(known))))
+    malformed = F.when(
+        F.col(IS_CORRUPT) & keys.isNull(),
+        reason("malformed_json", "malformed JSON: the line is not one complete JSON object"),
+    ).when(
+        F.col(IS_CORRUPT) & F.col(f"_slow.{CORRUPT}").isNotNull(),
+        reason("json_schema_mismatch", "JSON does not match the contract schema (a nested field's type)"),
     )
-    as_text = F.from_json(F.col(LINE), "MAP<STRING, STRING>")
-    rescued = F.when(F.size(unknown) > 0, F.to_json(F.map_filter(as_text, lambda k, _v: ~F.array_contains(known, k))))
+    text_struct = F.when(F.col(IS_CORRUPT), F.struct(*[F.col(f"_slow.{n}").alias(n) for n in known])).alias(TEXT)
     return parsed.select(
         "*",
-        *[F.col(f"_json.{n}").alias(n) for n in schema.fieldNames()],
+        *[F.col(f"_fast.{n}").alias(n) for n in known],
+        text_struct,
         malformed.alias(MALFORMED),
-        F.when(F.size(unknown) > 0, unknown).alias(UNKNOWN_FIELDS),
+        F.when(has_unknown, unknown).alias(UNKNOWN_FIELDS),
         rescued.alias(RESCUED),
-    ).drop("_json")
+    ).drop("_fast", "_slow")
 
 
-def read_parquet(spark: SparkSession, uris: Sequence[str], schema: T.StructType) -> DataFrame:
-    """Parquet rows under the contract's schema, with their file and 1-based row number."""
-    df = spark.read.format("parquet").schema(schema).load(list(uris))
-    return df.select(
+def read_parquet(
+    spark: SparkSession, files: Sequence[RawFile], schema: T.StructType, exclude: DataFrame | None = None
+) -> tuple[DataFrame, dict[str, int]]:
+    """Parquet rows with `_file`, `_landing_date` and the 1-based row number `_row`, and the rows per file."""
+    df = spark.read.format("parquet").schema(schema).load([f.uri for f in files])
+    by_uri = {normalise_uri(f.uri): f for f in files}
+    counts = df.groupBy(F.col("_metadata.file_path").alias(PATH)).agg(F.count(F.lit(1)).alias("n")).collect()
+    records = {by_uri[normalise_uri(r[PATH])].relative: int(r["n"]) for r in counts}
+    paths = [r[PATH] for r in counts]
+    meta_rows = [(p, by_uri[normalise_uri(p)].relative, by_uri[normalise_uri(p)].landing_date) for p in paths]
+    meta = spark.createDataFrame(meta_rows, f"{PATH} STRING, _file STRING, _landing_date DATE")
+    rows = df.select(
         "*",
         F.to_json(F.struct(*[F.col(n) for n in schema.fieldNames()])).alias(LINE),
         F.col("_metadata.file_path").alias(PATH),
         (F.col("_metadata.row_index") + F.lit(1)).alias("_row"),
         F.monotonically_increasing_id().alias(MID),
+        F.lit(False).alias(IS_CORRUPT),
+        F.lit(None).cast(text_schema(schema)).alias(TEXT),
         F.lit(None).cast("struct<code:string,message:string>").alias(MALFORMED),
         F.lit(None).cast("array<string>").alias(UNKNOWN_FIELDS),
         F.lit(None).cast("string").alias(RESCUED),
     )
+    rows = rows.join(F.broadcast(meta), PATH)
+    if exclude is not None:
+        rows = rows.join(exclude, ["_file", "_row"], "left_anti")
+    return rows, records
 
 
 def _is_nested(dtype: T.DataType) -> bool:

@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from udp.bronze.parse import LINE, MALFORMED
+from udp.bronze.parse import IS_CORRUPT, LINE, MALFORMED, TEXT
 from udp.bronze.reasons import REASONS, add_reasons, reason
 from udp.contracts import ISO8601
 
@@ -30,39 +30,65 @@ def quoted(value: Column, limit: int = 80) -> Column:
     return F.concat(F.lit("'"), cut, F.lit("'"))
 
 
-def typed_column(name: str, dtype: T.DataType, pattern: str | None) -> tuple[Column, Column]:
-    """(typed value, reason-or-null) for the text column `name` converted to `dtype`."""
-    raw = F.col(name)
-    if isinstance(dtype, (T.StringType, T.StructType, T.ArrayType, T.MapType)):
-        return raw, F.lit(None)
+def typed_column(name: str, source: str, dtype: T.DataType, pattern: str | None) -> tuple[Column, Column]:
+    """(typed value, reason-or-null) for text column `source` converted to `dtype`; messages name column `name`."""
+    raw = F.col(source)
     text = F.nullif(F.trim(raw), F.lit(""))
     if isinstance(dtype, (T.DateType, T.TimestampType)):
         if pattern is None or pattern == ISO8601:
-            parsed = F.when(text.rlike(ISO8601_PATTERN), F.expr(f"try_cast(trim(`{name}`) AS TIMESTAMP)"))
+            parsed = F.when(text.rlike(ISO8601_PATTERN), F.expr(f"try_cast(trim(`{source}`) AS TIMESTAMP)"))
             shown = "ISO 8601"
         else:
-            parsed = F.expr(f"try_to_timestamp(trim(`{name}`), '{pattern}')")
+            parsed = F.expr(f"try_to_timestamp(trim(`{source}`), '{pattern}')")
             shown = pattern
         typed = parsed.cast("date") if isinstance(dtype, T.DateType) else parsed
         kind = "DATE" if isinstance(dtype, T.DateType) else "TIMESTAMP"
     else:
-        typed = F.expr(f"try_cast(trim(`{name}`) AS {dtype.simpleString()})")
+        typed = F.expr(f"try_cast(trim(`{source}`) AS {dtype.simpleString()})")
         kind, shown = dtype.typeName().upper(), ""
         if isinstance(dtype, T.DecimalType):
             kind = "DECIMAL"
     suffix = f" ({shown})" if shown else ""
     message = F.concat(F.lit(f"column {name}: "), quoted(raw), F.lit(f" is not a {kind}{suffix}"))
     failed = F.when(text.isNotNull() & typed.isNull(), reason(f"bad_{kind.lower()}:{name}", message))
-    return F.when(text.isNotNull(), typed), failed
+    return F.when(text.isNotNull(), typed).cast(dtype), failed
 
 
-def with_typed_columns(schema: T.StructType, formats: Mapping[str, str]) -> Transform:
-    """Convert the contract's text columns to their declared types; a value that does not convert is a reason."""
+def _is_text_kind(dtype: T.DataType) -> bool:
+    return isinstance(dtype, (T.StringType, T.StructType, T.ArrayType, T.MapType))
+
+
+def with_typed_columns(schema: T.StructType, formats: Mapping[str, str], as_text: set[str]) -> Transform:
+    """Final typed values: the fast parse's, or — for corrupt lines and columns parsed as text — converted here.
+
+    A value that does not convert becomes a reason naming the column and the value.
+    """
 
     def transform(df: DataFrame) -> DataFrame:
-        pairs = {f.name: typed_column(f.name, f.dataType, formats.get(f.name)) for f in schema.fields}
-        df = add_reasons(df, [r for _, r in pairs.values()])
-        return df.withColumns({name: value.cast(schema[name].dataType) for name, (value, _) in pairs.items()})
+        corrupt = F.col(IS_CORRUPT)
+        # The text of a value: from `_text` for corrupt lines; for other lines only where the fast parse kept text.
+        raw = {
+            f.name: F.when(corrupt, F.col(f"{TEXT}.{f.name}")).otherwise(
+                F.col(f.name) if f.name in as_text or _is_text_kind(f.dataType) else F.lit(None)
+            )
+            for f in schema.fields
+        }
+        df = df.withColumns({f"__raw_{n}": c for n, c in raw.items()})
+        values: dict[str, Column] = {}
+        reasons: list[Column] = []
+        for f in schema.fields:
+            if _is_text_kind(f.dataType):
+                values[f.name] = F.col(f"__raw_{f.name}").cast(f.dataType)
+                continue
+            typed, failed = typed_column(f.name, f"__raw_{f.name}", f.dataType, formats.get(f.name))
+            if f.name in as_text:
+                values[f.name], fail = typed, failed
+            else:
+                values[f.name] = F.when(corrupt, typed).otherwise(F.col(f.name))
+                fail = F.when(corrupt, failed)
+            reasons.append(fail)
+        df = add_reasons(df, reasons)
+        return df.withColumns(values).drop(*[f"__raw_{n}" for n in raw])
 
     return transform
 
@@ -78,19 +104,29 @@ def with_malformed_first() -> Transform:
 
 
 def with_required(columns: Sequence[str]) -> Transform:
-    """Required columns may not be null or blank."""
+    """Required columns may not be null or blank (judged on the text, so a bad value is reported once, as bad)."""
 
     def transform(df: DataFrame) -> DataFrame:
         reasons = []
         for c in columns:
+            text = F.col(f"{TEXT}.{c}")
             value = F.col(c)
             empty = value.isNull()
             if isinstance(df.schema[c].dataType, T.StringType):
                 empty = empty | (F.trim(value) == F.lit(""))
+            text_empty = text.isNull()
+            if _text_field_is_string(df, c):
+                text_empty = text_empty | (F.trim(text) == F.lit(""))
+            empty = F.when(F.col(IS_CORRUPT), text_empty).otherwise(empty)
             reasons.append(F.when(empty, reason(f"required:{c}", f"required column {c} is empty")))
         return add_reasons(df, reasons)
 
     return transform
+
+
+def _text_field_is_string(df: DataFrame, column: str) -> bool:
+    struct = df.schema[TEXT].dataType
+    return isinstance(struct, T.StructType) and isinstance(struct[column].dataType, T.StringType)
 
 
 def with_checks(checks: Sequence[Check]) -> Transform:
@@ -137,28 +173,38 @@ def with_control_char_check() -> Transform:
     return transform
 
 
-def with_reference_check(ref: Reference, keys: DataFrame, row_id: str, table: str) -> Transform:
-    """Values of `ref.expr` (a value or an array of values) must be in `keys` (one column, distinct values)."""
+def is_array_reference(df: DataFrame, ref: Reference) -> bool:
+    """True when the reference's expression yields an array of values (e.g. the SKUs of an order's lines)."""
+    return isinstance(df.select(F.expr(ref.expr).alias("v")).schema["v"].dataType, T.ArrayType)
+
+
+def with_reference_check(ref: Reference, keys: DataFrame, table: str, row_id: str | None = None) -> Transform:
+    """Values of `ref.expr` must be in `keys` (a one-column frame of known values, small enough to broadcast).
+
+    A single value is checked with a broadcast join. An array of values is exploded and checked per element, then
+    joined back on `row_id` — so the input must be persisted (the id must not be recomputed differently).
+    """
+    known = keys.select(F.col(keys.columns[0]).alias("_ref_value")).distinct()
+    code = f"reference:{ref.source}.{ref.key}"
 
     def transform(df: DataFrame) -> DataFrame:
         value = F.expr(ref.expr)
-        is_array = isinstance(df.select(value.alias("v")).schema["v"].dataType, T.ArrayType)
-        key_col = keys.columns[0]
-        known = keys.select(F.col(key_col).alias("_ref_value")).distinct()
-        if is_array:
-            values = df.select(F.col(row_id), F.explode(value).alias("_ref_value")).where(
-                F.col("_ref_value").isNotNull()
-            )
-        else:
-            values = df.select(F.col(row_id), value.alias("_ref_value")).where(F.col("_ref_value").isNotNull())
-        missing = (
-            values.join(known, "_ref_value", "left_anti")
+        if not is_array_reference(df, ref):
+            flagged = known.withColumn("_ref_found", F.lit(True))
+            joined = df.join(F.broadcast(flagged), value == F.col("_ref_value"), "left")
+            message = F.concat(F.lit(f"{ref.reason}: "), value.cast("string"), F.lit(f" (not in {table})"))
+            missing = F.when(value.isNotNull() & F.col("_ref_found").isNull(), reason(code, message))
+            return add_reasons(joined, [missing]).drop("_ref_value", "_ref_found")
+        if row_id is None:
+            raise ValueError(f"reference {ref.expr!r} yields an array: a row id is needed to check it")
+        values = df.select(F.col(row_id), F.explode(value).alias("_ref_value")).where(F.col("_ref_value").isNotNull())
+        missing_values = (
+            values.join(F.broadcast(known), "_ref_value", "left_anti")
             .groupBy(row_id)
             .agg(F.array_sort(F.collect_set("_ref_value")).alias("_ref_missing"))
         )
         message = F.concat(F.lit(f"{ref.reason}: "), F.array_join("_ref_missing", ", "), F.lit(f" (not in {table})"))
-        found = F.when(F.col("_ref_missing").isNotNull(), reason(f"reference:{ref.source}.{ref.key}", message))
-        joined = df.join(missing, row_id, "left")
-        return add_reasons(joined, [found]).drop("_ref_missing")
+        unknown = F.when(F.col("_ref_missing").isNotNull(), reason(code, message))
+        return add_reasons(df.join(missing_values, row_id, "left"), [unknown]).drop("_ref_missing")
 
     return transform
