@@ -13,15 +13,18 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from udp.config import _to_plain
 from udp.errors import UdpError
+from udp.gold import commands as gold_commands
 from udp.runner import add_config_args, config_from_args, fail
 
 # stage -> module whose `main(argv)` is also what jobs/<file>.py runs under spark-submit.
 STAGES: dict[str, str] = {
     "bronze": "udp.bronze.job",
+    "silver": "udp.silver.job",
+    "gold": "udp.gold.job",
 }
 PIPELINE: tuple[str, ...] = tuple(STAGES)
 
@@ -62,7 +65,22 @@ def _generate(argv: Sequence[str]) -> int:
     return int(generate_main(list(argv)))
 
 
-COMMANDS = {"generate": _generate, "run": _run, "config": _config}
+def _evaluate_matching(argv: Sequence[str]) -> int:
+    from udp.silver.evaluate import main as evaluate_main
+
+    return int(evaluate_main(list(argv)))
+
+
+COMMANDS = {"generate": _generate, "run": _run, "config": _config, "evaluate-matching": _evaluate_matching}
+COMMANDS.update(
+    {
+        "validate": gold_commands.validate_main,
+        "export": gold_commands.export_main,
+        "sql": gold_commands.sql_main,
+        "athena-ddl": gold_commands.athena_ddl_main,
+        "docs": gold_commands.docs_main,
+    }
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,9 @@ import yaml
 
 from udp.contracts import SourceContract
 from udp.errors import ConfigError
+from udp.gold.settings import GoldSettings
+from udp.personalize.settings import PersonalizeSettings
+from udp.silver.settings import MatchingSettings
 
 DEFAULT_CONF = "conf/local.yaml"
 LAYERS = ("bronze", "silver", "gold")
@@ -83,6 +86,9 @@ class Config:
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
     lake: LakeSettings = field(default_factory=LakeSettings)
     sources: Mapping[str, SourceContract] = field(default_factory=dict)
+    matching: MatchingSettings = field(default_factory=MatchingSettings)
+    gold: GoldSettings = field(default_factory=GoldSettings)
+    personalize: PersonalizeSettings = field(default_factory=PersonalizeSettings)
     files: tuple[str, ...] = ()
 
     def with_overrides(self, *overrides: str) -> Config:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from udp.errors import ContractError
-from udp.models import MODELS
+from udp.models import MODELS, TOUCHPOINT_FIELDS
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -51,6 +51,14 @@ class Explode:
 
 
 @dataclass(frozen=True)
+class CustomerKey:
+    """How a touch point's key field finds its customer: the record of `source` whose canonical `field` equals it."""
+
+    source: str
+    field: str = "source_key"
+
+
+@dataclass(frozen=True)
 class SourceContract:
     """One source system's contract."""
 
@@ -69,6 +77,8 @@ class SourceContract:
     drift: Literal["fail", "rescue", "evolve"] = "rescue"
     mapping: Mapping[str, str] = field(default_factory=dict)
     explode: Explode | None = None
+    touchpoint: Mapping[str, str] = field(default_factory=dict)
+    customer_keys: Mapping[str, CustomerKey] = field(default_factory=dict)
 
     @property
     def encoding(self) -> str:
@@ -97,6 +107,11 @@ def check_contracts(sources: Mapping[str, SourceContract], spark: SparkSession) 
                 raise ContractError(f"{where}.source: a source cannot reference itself")
             if ref.key not in schemas[ref.source].fieldNames():
                 raise ContractError(f"{where}.key: column {ref.key!r} is not in source {ref.source!r}'s schema")
+        for key_field, key in contract.customer_keys.items():
+            where = f"source {name!r}: customer_keys.{key_field}"
+            if key.source not in sources or sources[key.source].entity != "customer":
+                customers = ", ".join(n for n, c in sources.items() if c.entity == "customer")
+                raise ContractError(f"{where}.source: {key.source!r} is not a customer source ({customers})")
     dependency_order(sources)
     return schemas
 
@@ -160,6 +175,19 @@ def check_contract(name: str, contract: SourceContract, spark: SparkSession) -> 
                     f"source {name!r}: field 'mapping' has {target!r}, which is not a {contract.entity} field "
                     f"(fields: {', '.join(model)})"
                 )
+    if contract.touchpoint and contract.entity != "customer":
+        raise ContractError(f"source {name!r}: field 'touchpoint' is for customer sources that also record events")
+    for target in contract.touchpoint:
+        if target not in TOUCHPOINT_FIELDS:
+            raise ContractError(
+                f"source {name!r}: field 'touchpoint' has {target!r}, which is not a touchpoint field "
+                f"(fields: {', '.join(TOUCHPOINT_FIELDS)})"
+            )
+    for key_field in contract.customer_keys:
+        if key_field not in ("account_key", "loyalty_key"):
+            raise ContractError(
+                f"source {name!r}: field 'customer_keys' has {key_field!r}; allowed: account_key, loyalty_key"
+            )
     if contract.explode is not None:
         if contract.entity != "touchpoint":
             raise ContractError(f"source {name!r}: field 'explode' applies only to touchpoint sources")

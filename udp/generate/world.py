@@ -476,13 +476,19 @@ class World:
         emails: list[str] = []
         alts: list[str] = []
 
+        def mailbox(local: str, domain: str) -> str:
+            # Gmail ignores dots, so emily.smith@ and emilysmith@ are one mailbox: never two people's.
+            if domain in ("gmail.com", "googlemail.com"):
+                return f"{local.replace('.', '')}@gmail.com"
+            return f"{local}@{domain}"
+
         def unique(local: str, domain: str, bump: int) -> str:
-            email = f"{local}@{domain}"
-            while email in used:
-                email = f"{local}{bump}@{domain}"
+            candidate = local
+            while mailbox(candidate, domain) in used:
+                candidate = f"{local}{bump}"
                 bump += 7
-            used.add(email)
-            return email
+            used.add(mailbox(candidate, domain))
+            return f"{candidate}@{domain}"
 
         firsts = [email_token(s) for s in self.first_names]
         lasts = [email_token(s) for s in self.surnames]

@@ -28,6 +28,34 @@ class SkippedBlock:
     records: int
 
 
+# Which comparison a match key feeds: a blocking rule on these keys says nothing about those comparisons.
+KEY_COMPARISON = {
+    "first_name": "first_name",
+    "first_key": "first_name",
+    "first_initial": "first_name",
+    "last_name": "last_name",
+    "last_key": "last_name",
+    "last_initial": "last_name",
+    "last_soundex": "last_name",
+    "email": "email",
+    "email_local": "email",
+    "phone": "phone",
+    "phone_mobile": "phone",
+    "phone_last6": "phone",
+    "postcode": "address",
+    "postcode_outward": "address",
+    "address": "address",
+    "house_number": "address",
+    "date_of_birth": "date_of_birth",
+}
+
+
+def rule_comparisons(rule: BlockingRule) -> frozenset[str]:
+    """The comparisons a rule's keys decide (left out when training on that rule's pairs)."""
+    names = {KEY_COMPARISON[k] for k in (*rule.keys, *rule.swap_keys) if k in KEY_COMPARISON}
+    return frozenset(names)
+
+
 def rule_columns(rule: BlockingRule) -> tuple[list[str], list[str]]:
     """(left, right) record columns of a rule, with a clear error for an unknown key name."""
     for name in (*rule.keys, *rule.swap_keys):

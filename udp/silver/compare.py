@@ -116,15 +116,9 @@ def comparisons() -> tuple[Comparison, ...]:
                 Level("fuzzy", ((F.levenshtein(ll, rl) <= 2) & (longest_last >= 6)) | (F.soundex(ll) == F.soundex(rl))),
             ),
         ),
-        Comparison(
-            "email",
-            both("m_email"),
-            (
-                Level("exact", l("m_email") == r("m_email")),
-                Level("same_local", l("m_email_local") == r("m_email_local")),
-                Level("typo", lev("m_email") <= 2),
-            ),
-        ),
+        # Only exact agreement: local parts are mostly built from the name (anthony.carter@ at two providers is
+        # often two Anthony Carters), so partial email agreement would count the name twice.
+        Comparison("email", both("m_email"), (Level("exact", l("m_email") == r("m_email")),)),
         Comparison(
             "phone",
             both("m_phone"),

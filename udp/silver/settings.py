@@ -64,6 +64,8 @@ class TrainingSettings:
     fixed_m: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     fixed_u: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     term_frequency: tuple[str, ...] = ("first_name", "last_name")
+    blocking_rules: tuple[str, ...] = ("name", "email", "phone", "dob_surname", "postcode_first")
+    deterministic_recall: float = 0.7
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""Connected components of match links, computed in Spark, with a guard against giant clusters.
+
+Min-label propagation: every record starts with its own id as label; each round, every record takes the smallest
+label among itself and its neighbours; it stops when no label changes (rounds = the longest chain). Lineage is cut
+every round (local checkpoint), so long chains do not grow the plan. Nothing is collected to the driver.
+
+A cluster larger than `max_size` is re-clustered using only its stronger links (probability at or above each
+`split_thresholds` value in turn, deterministic links always count); what is still too large is split into single
+records and reported — a person is rarely 25 records, a chain of false links often is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from udp.errors import UdpError
+
+
+class ClusteringError(UdpError):
+    """Connected components did not converge within the configured rounds."""
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    cluster: str
+    size: int
+    parts: int
+    threshold: str
+
+
+def connected_components(nodes: DataFrame, edges: DataFrame, max_iterations: int) -> tuple[DataFrame, int]:
+    """(id, cluster) for every node in `nodes` (column `id`), `edges` (src, dst); returns rounds used too."""
+    both = edges.select("src", "dst").unionByName(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    both = both.where(F.col("src") != F.col("dst")).distinct().localCheckpoint()
+    labels = nodes.select("id", F.col("id").alias("cluster")).localCheckpoint()
+    for rounds in range(1, max_iterations + 1):
+        offered = both.join(labels, both.src == labels.id).select(F.col("dst").alias("id"), "cluster")
+        updated = labels.unionByName(offered).groupBy("id").agg(F.min("cluster").alias("cluster")).localCheckpoint()
+        changed = updated.alias("n").join(labels.alias("o"), "id").where(F.col("n.cluster") != F.col("o.cluster"))
+        labels = updated
+        if changed.limit(1).count() == 0:
+            return labels, rounds
+    raise ClusteringError(
+        f"clustering did not converge in {max_iterations} rounds (a chain of links that long is almost certainly "
+        "false matches): raise matching.cluster.max_iterations or the match threshold"
+    )
+
+
+def cluster_records(
+    records: DataFrame,
+    links: DataFrame,
+    *,
+    max_size: int,
+    split_thresholds: Sequence[float],
+    max_iterations: int,
+) -> tuple[DataFrame, list[SplitReport], int]:
+    """(record_id, cluster) for every record from its `match` links; giant clusters split; reports and rounds."""
+    nodes = records.select(F.col("record_id").alias("id"))
+    matches = links.where(F.col("decision") == "match")
+    edges = matches.select(F.col("left_id").alias("src"), F.col("right_id").alias("dst"), "probability", "rule")
+    labels, rounds = connected_components(nodes, edges, max_iterations)
+    reports: list[SplitReport] = []
+    for threshold in [*split_thresholds, None]:
+        sizes = labels.groupBy("cluster").agg(F.count(F.lit(1)).alias("size"))
+        giants = sizes.where(F.col("size") > max_size)
+        big = giants.collect()
+        if not big:
+            break
+        members = labels.join(giants.select("cluster"), "cluster")
+        inside = (
+            edges.join(members.select(F.col("id").alias("src"), F.col("cluster").alias("_c")), "src")
+            .join(members.select(F.col("id").alias("dst"), F.col("cluster").alias("_c2")), "dst")
+            .where(F.col("_c") == F.col("_c2"))
+        )
+        if threshold is None:
+            kept = inside.where(F.lit(False))
+            shown = "singletons"
+        else:
+            kept = inside.where((F.col("probability") >= threshold) | (F.col("rule") != "probabilistic"))
+            shown = str(threshold)
+        relabelled, more = connected_components(members.select("id"), kept, max_iterations)
+        rounds += more
+        parts = relabelled.groupBy("cluster").count().count()
+        for g in big:
+            reports.append(SplitReport(str(g["cluster"]), int(g["size"]), parts, shown))
+        labels = labels.join(members.select("id"), "id", "left_anti").unionByName(relabelled).localCheckpoint()
+    return labels.select(F.col("id").alias("record_id"), "cluster"), reports, rounds
