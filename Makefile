@@ -57,8 +57,14 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: setup
-	$(VENV)/bin/python -m bench.run
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[spark,dev,bench]'
+	touch $@
+
+# BENCH_ARGS=--quick for a few minutes at small sizes; the default sizes take an hour or more on 2 cores.
+BENCH_ARGS ?=
+bench: setup $(VENV)/.bench-installed
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf dist build *.egg-info $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

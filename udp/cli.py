@@ -3,6 +3,16 @@
     udp generate --out DIR --customers N --skus N --days N --seed N    synthetic raw dumps + ground truth
     udp run <stage|pipeline> [--conf FILE] [--set KEY=VALUE]... [stage args]
     udp config [--conf FILE] [--set KEY=VALUE]...      print the resolved configuration
+    udp evaluate-matching --truth DIR/truth            pairwise precision/recall/F1 of silver against the truth
+    udp explain --customer-id ID | --record SRC:KEY    a customer's records and the evidence of each link
+    udp validate [--interactions P --items P --users P --schemas DIR]   Personalize preflight (gold or your CSVs)
+    udp export [--snapshot ID] [--force]               import-ready CSV + schemas + manifest under paths.export
+    udp sql "SELECT ..."                               query the lake's tables locally
+    udp athena-ddl [--lake S3_URI]                     Athena DDL for every gold table
+    udp docs [--check]                                 regenerate docs/tables.md
+    udp personalize plan|apply|status|teardown|compare  the Personalize step (aws or the local backend)
+
+stages: bronze, silver, gold; `pipeline` runs them in that order. Every command takes --conf and --set.
 
 `udp run <stage>` runs in-process exactly the code `spark-submit jobs/<stage>.py` runs.
 """
@@ -65,13 +75,19 @@ def _generate(argv: Sequence[str]) -> int:
     return int(generate_main(list(argv)))
 
 
-def _evaluate_matching(argv: Sequence[str]) -> int:
-    from udp.silver.evaluate import main as evaluate_main
+def _lazy(module: str) -> Callable[[Sequence[str]], int]:
+    """A command whose module (and pyspark) is imported only when it runs."""
+    return lambda argv: int(importlib.import_module(module).main(list(argv)))
 
-    return int(evaluate_main(list(argv)))
 
-
-COMMANDS = {"generate": _generate, "run": _run, "config": _config, "evaluate-matching": _evaluate_matching}
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "generate": _generate,
+    "run": _run,
+    "config": _config,
+    "evaluate-matching": _lazy("udp.silver.evaluate"),
+    "explain": _lazy("udp.silver.explain"),
+    "personalize": _lazy("udp.personalize.job"),
+}
 COMMANDS.update(
     {
         "validate": gold_commands.validate_main,

@@ -238,6 +238,29 @@ class Lake:
         row = result.select("metrics").first()
         return row["metrics"].asDict(recursive=True) if row else {}
 
+    def detail(self, table: str) -> dict[str, Any]:
+        """`DESCRIBE DETAIL`: format, location, partitionColumns, numFiles, sizeInBytes, properties, protocol."""
+        self._require(table)
+        row = self.spark.sql(f"DESCRIBE DETAIL delta.`{self.path(table)}`").first()
+        return row.asDict(recursive=True) if row else {}
+
+    def document(self, table: str, comment: str, columns: Mapping[str, str]) -> int:
+        """Set the table comment and column comments stored in the Delta log (shown by the catalog, DESCRIBE and
+        Athena); only those that differ are altered, so documenting an unchanged table commits nothing. Returns the
+        number of changes."""
+        self._require(table)
+        target = f"delta.`{self.path(table)}`"
+        changes = 0
+        if (self.detail(table).get("description") or "") != comment:
+            self.spark.sql(f"ALTER TABLE {target} SET TBLPROPERTIES ('comment' = '{_sql_str(comment)}')")
+            changes += 1
+        current = {f.name: f.metadata.get("comment", "") for f in self.read(table).schema.fields}
+        for column, text in columns.items():
+            if column in current and current[column] != text:
+                self.spark.sql(f"ALTER TABLE {target} ALTER COLUMN `{column}` COMMENT '{_sql_str(text)}'")
+                changes += 1
+        return changes
+
     def vacuum(self, table: str, retention_hours: int | None = None) -> None:
         """Delete files no longer referenced and older than the retention (default from config: 7 days)."""
         hours = self.config.lake.vacuum_retention_hours if retention_hours is None else retention_hours
@@ -301,3 +324,12 @@ def _same_location(a: str, b: str) -> bool:
 
 def _sql_str(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def table_location(config: Config, table: str) -> str:
+    """Where `table` lives under `config`'s lake, without a Spark session (the same rule as `Lake.path`)."""
+    layer, name = split_table(table)
+    root = config.paths.lake
+    if is_uri(root):
+        return posixpath.join(root.rstrip("/"), layer, name)
+    return str(Path(root).expanduser().resolve() / layer / name)

@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,6 +73,8 @@ def session_confs(config: Config) -> dict[str, str]:
     if config.spark.mode == "local":
         confs.update(LOCAL_CONFS)
         confs["spark.jars"] = ",".join(delta_jars(config.spark.jars_dir))
+        # Python workers run this interpreter (the venv with numpy and pyarrow), not whatever `python3` is on PATH.
+        confs["spark.pyspark.python"] = os.environ.get("PYSPARK_PYTHON", sys.executable)
         confs["spark.sql.warehouse.dir"] = _local_dir(posixpath.join(config.paths.lake, "_warehouse"))
         if config.catalog.implementation == "hive":
             metastore = config.catalog.metastore_dir or posixpath.join(config.paths.lake, "_metastore")

@@ -22,7 +22,14 @@ def test_local_overlay_extends_base_and_reads_defaults() -> None:
     assert cfg.spark.mode == "local"
     assert cfg.catalog.implementation == "hive"
     assert cfg.lake.vacuum_retention_hours == 168
-    assert [Path(f).name for f in cfg.files] == ["sources.yaml", "base.yaml", "local.yaml"]
+    assert [Path(f).name for f in cfg.files] == [
+        "sources.yaml",
+        "matching.yaml",
+        "gold.yaml",
+        "personalize.yaml",
+        "base.yaml",
+        "local.yaml",
+    ]
 
 
 def test_env_interpolation_with_and_without_default() -> None:

@@ -175,8 +175,8 @@ def train_m(
         new_prior = min(max(matched / total, EPSILON), 1 - EPSILON) if total else prior
         new_m = {}
         for name in names:
-            if name in fixed:
-                new_m[name] = fixed[name]
+            if name in fixed or name in ignore:
+                new_m[name] = m[name]
                 continue
             s = [v + EPSILON for v in sums[name]]
             new_m[name] = tuple(v / sum(s) for v in s)

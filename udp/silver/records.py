@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from udp.contracts import SourceContract
@@ -68,39 +68,42 @@ def to_canonical(source: str, contract: SourceContract) -> Transform:
 
 
 def with_standardised_fields(settings: StandardiseSettings) -> Transform:
-    """Clean display values and add the normalised `m_*` match keys."""
+    """Clean display values and add the normalised `m_*` match keys.
+
+    Built in stages (one `withColumns` per stage), each stage reading the previous stage's columns, so no
+    expression is copied into the next and Spark's generated code stays small.
+    """
 
     def transform(df: DataFrame) -> DataFrame:
         junk = settings.junk_values
-        split_first, split_last = S.split_raw_full_name(F.col("full_name"), settings)
-        has_parts = F.col("first_name").isNotNull() | F.col("last_name").isNotNull()
-        m_first = F.when(has_parts, S.standardise_name(F.col("first_name"), settings)).otherwise(split_first)
-        m_last = F.when(has_parts, S.standardise_name(F.col("last_name"), settings)).otherwise(split_last)
-        display_first, display_last = _display_name_parts(settings)
+        text = {c: S.clean_text(F.col(c), junk) for c in TEXT_FIELDS}
+        df = df.withColumns(text).withColumn("full_name", S.unmerge_name(F.col("full_name")))
         df = df.withColumns(
             {
-                "first_name": F.when(has_parts, S.clean_text(F.col("first_name"), junk)).otherwise(display_first),
-                "last_name": F.when(has_parts, S.clean_text(F.col("last_name"), junk)).otherwise(display_last),
-                "full_name": S.clean_text(F.col("full_name"), junk),
-                "title": S.clean_text(F.col("title"), junk),
-                "email": F.lower(S.clean_text(F.col("email"), junk)),
-                "phone": S.standardise_phone(F.col("phone"), settings),
-                "address_line1": S.clean_text(F.col("address_line1"), junk),
-                "city": S.clean_text(F.col("city"), junk),
-                "postcode": S.standardise_postcode(F.col("postcode"), settings),
-                "country": F.upper(S.clean_text(F.col("country"), junk)),
-                "date_of_birth": S.standardise_date_of_birth(F.col("date_of_birth"), settings),
-                "gender": S.standardise_gender(F.col("gender")),
-                "loyalty_id": S.clean_text(F.col("loyalty_id"), junk),
-                "loyalty_tier": S.clean_text(F.col("loyalty_tier"), junk),
-                "m_first": m_first,
-                "m_last": m_last,
+                "_untitled": S.strip_display_titles(F.col("full_name"), settings.titles),
+                "_has_parts": F.col("first_name").isNotNull() | F.col("last_name").isNotNull(),
+                "_phone_digits": F.regexp_replace(F.col("phone"), r"[^0-9]", ""),
+                "_phone_plus": F.trim(F.col("phone")).startswith("+"),
+                "_postcode": F.upper(F.regexp_replace(F.col("postcode"), r"[^A-Za-z0-9]", "")),
+                "email": F.lower(F.col("email")),
+                "country": F.upper(F.col("country")),
             }
         )
+        full_first, full_last = S.split_full_name(F.col("_untitled"))
         df = df.withColumns(
             {
-                "m_first_key": S.name_key(F.col("m_first")),
-                "m_last_key": S.name_key(F.col("m_last")),
+                "first_name": F.when(F.col("_has_parts"), F.col("first_name")).otherwise(full_first),
+                "last_name": F.when(F.col("_has_parts"), F.col("last_name")).otherwise(full_last),
+                "phone": S.phone_e164(F.col("_phone_digits"), F.col("_phone_plus"), settings),
+                "postcode": S.format_postcode(F.col("_postcode"), settings),
+                "date_of_birth": S.standardise_date_of_birth(F.col("date_of_birth"), settings),
+                "gender": S.standardise_gender(F.col("gender")),
+            }
+        ).drop("_untitled", "_has_parts", "_phone_digits", "_phone_plus", "_postcode")
+        df = df.withColumns(
+            {
+                "m_first": S.standardise_name(F.col("first_name"), settings),
+                "m_last": S.standardise_name(F.col("last_name"), settings),
                 "m_email": S.standardise_email(F.col("email"), settings),
                 "m_phone": F.col("phone"),
                 "m_phone_mobile": S.mobile_phone(F.col("phone"), settings),
@@ -110,6 +113,7 @@ def with_standardised_fields(settings: StandardiseSettings) -> Transform:
                 "m_loyalty": F.col("loyalty_id"),
             }
         )
+        df = df.withColumns({"m_first_key": S.name_key(F.col("m_first")), "m_last_key": S.name_key(F.col("m_last"))})
         df = df.withColumns(
             {
                 "m_first_forms": S.first_name_forms(F.col("m_first_key"), settings.nicknames),
@@ -128,18 +132,20 @@ def with_standardised_fields(settings: StandardiseSettings) -> Transform:
     return transform
 
 
-def _display_name_parts(settings: StandardiseSettings) -> tuple[Column, Column]:
-    """First and last name as written, from a full name ('Smith, John' or 'Mr John Q Smith')."""
-    full = S.clean_text(F.col("full_name"), settings.junk_values)
-    words = "|".join(sorted({t.lower() for t in settings.titles}, key=len, reverse=True))
-    untitled = F.regexp_replace(full, rf"(?i)^(({words})\.?\s+)+", "") if words else full
-    comma = F.instr(untitled, ",") > 0
-    tokens = F.split(untitled, " ")
-    first = F.when(comma, F.trim(F.substring_index(untitled, ",", -1))).otherwise(tokens[0])
-    last = F.when(comma, F.trim(F.substring_index(untitled, ",", 1))).when(
-        F.size(tokens) >= 2, F.element_at(tokens, -1)
-    )
-    return F.split(first, " ")[0], last
+TEXT_FIELDS = (
+    "title",
+    "first_name",
+    "last_name",
+    "full_name",
+    "email",
+    "phone",
+    "address_line1",
+    "city",
+    "postcode",
+    "country",
+    "loyalty_id",
+    "loyalty_tier",
+)
 
 
 def build_customer_records(

@@ -3,6 +3,10 @@
 Each returns a Column; a value that is junk (a placeholder, a dummy date, a repeated-digit phone) becomes null, so it
 can never link two customers. The raw values stay in bronze; silver keeps both the standardised value and the keys
 derived from it for matching.
+
+Each function refers to its input column as few times as it can, and callers materialise each step as a column
+(`withColumns` in stages): nesting standardisers that each reuse their input would multiply the expression tree
+until Spark's code generation gives up.
 """
 
 from __future__ import annotations
@@ -50,10 +54,19 @@ def strip_titles(value: Column, titles: Iterable[str]) -> Column:
 
 def standardise_name(value: Column, settings: StandardiseSettings) -> Column:
     """Lower-case ASCII letters and single spaces, without titles or punctuation ('O'Brien' -> 'obrien')."""
-    text = strip_titles(fold_accents(clean_text(value, settings.junk_values)), settings.titles)
+    text = strip_titles(fold_accents(F.trim(value)), settings.titles)
     text = F.regexp_replace(text, "['\u2019`.]", "")
-    text = F.trim(F.regexp_replace(F.regexp_replace(text, r"[^a-z]+", " "), r"\s+", " "))
-    return F.when(text != F.lit(""), text)
+    text = F.trim(F.regexp_replace(text, r"[^a-z]+", " "))
+    # One reference to the chain above: a junk value becomes '' and nullif turns '' into null.
+    return F.nullif(F.regexp_replace(text, junk_pattern(settings.junk_values), ""), F.lit(""))
+
+
+def junk_pattern(junk: Iterable[str]) -> str:
+    """A regex matching a whole value that is junk ('n/a', 'unknown'), for a single-reference replace."""
+    import re
+
+    words = sorted({re.escape(j.lower()) for j in junk if j}, key=len, reverse=True)
+    return "^(" + "|".join(words) + ")$" if words else "^$"
 
 
 def name_key(std_name: Column) -> Column:
@@ -61,22 +74,29 @@ def name_key(std_name: Column) -> Column:
     return F.regexp_replace(std_name, " ", "")
 
 
-def split_full_name(std_full: Column) -> tuple[Column, Column]:
-    """(first, last) of a standardised full name: 'smith, john' style is detected before the comma was dropped."""
-    tokens = F.split(std_full, " ")
-    first = F.when(F.size(tokens) >= 2, tokens[0]).otherwise(tokens[0])
-    last = F.when(F.size(tokens) >= 2, F.element_at(tokens, -1))
+def unmerge_name(raw: Column) -> Column:
+    """'ElliotMorris' -> 'Elliot Morris': a full name typed without its space, split where case changes.
+
+    Only a single word is split, so 'McDonald' inside 'Ann McDonald' is left alone.
+    """
+    return F.when(~raw.contains(" "), F.regexp_replace(raw, r"(\p{Ll})(\p{Lu})", "$1 $2")).otherwise(raw)
+
+
+def strip_display_titles(full: Column, titles: Iterable[str]) -> Column:
+    """A cleaned full name without leading titles, keeping its case ('Mr John Smith' -> 'John Smith')."""
+    words = "|".join(sorted({t.lower() for t in titles}, key=len, reverse=True))
+    return F.regexp_replace(full, rf"(?i)^(({words})\.?\s+)+", "") if words else full
+
+
+def split_full_name(untitled: Column) -> tuple[Column, Column]:
+    """(first, last) as written in a full name without titles: 'Smith, John' or 'John Q Smith' (middle dropped)."""
+    comma = F.instr(untitled, ",") > 0
+    tokens = F.split(F.trim(untitled), r"\s+")
+    first = F.when(comma, F.split(F.trim(F.substring_index(untitled, ",", -1)), r"\s+")[0]).otherwise(tokens[0])
+    last = F.when(comma, F.trim(F.substring_index(untitled, ",", 1))).when(
+        F.size(tokens) >= 2, F.element_at(tokens, -1)
+    )
     return first, last
-
-
-def split_raw_full_name(raw: Column, settings: StandardiseSettings) -> tuple[Column, Column]:
-    """(first, last) from a raw full name, understanding 'Last, First' and dropping middle names."""
-    comma = F.instr(raw, ",") > 0
-    before = standardise_name(F.substring_index(raw, ",", 1), settings)
-    after = standardise_name(F.substring_index(raw, ",", -1), settings)
-    first, last = split_full_name(standardise_name(raw, settings))
-    after_first = F.split(after, " ")[0]
-    return F.when(comma, after_first).otherwise(first), F.when(comma, before).otherwise(last)
 
 
 def nickname_map(nicknames: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -145,10 +165,12 @@ def email_local(std_email: Column) -> Column:
 
 def standardise_phone(value: Column, settings: StandardiseSettings) -> Column:
     """E.164 ('+447700900123') from national, international, '00' or bare-country-code forms; junk to null."""
+    return phone_e164(F.regexp_replace(value, r"[^0-9]", ""), F.trim(value).startswith("+"), settings)
+
+
+def phone_e164(digits: Column, international: Column, settings: StandardiseSettings) -> Column:
+    """E.164 from a phone's digits and whether it was written with a leading '+'."""
     cc, trunk = settings.default_country_code, settings.national_prefix
-    text = clean_text(value, settings.junk_values)
-    digits = F.regexp_replace(text, r"[^0-9]", "")
-    international = F.trim(text).startswith("+")
     e164_digits = (
         F.when(international, digits)
         .when(digits.startswith("00"), F.substring(digits, 3, 100))
@@ -159,7 +181,7 @@ def standardise_phone(value: Column, settings: StandardiseSettings) -> Column:
     junk_list = list(settings.junk_phones)
     junk = digits.rlike(r"^(\d)\1+$") | (digits.isin(junk_list) if junk_list else F.lit(False))
     valid = (F.length(e164_digits) >= 9) & (F.length(e164_digits) <= 15)
-    return F.when(text.isNotNull() & ~junk & valid, F.concat(F.lit("+"), e164_digits))
+    return F.when((digits != F.lit("")) & ~junk & valid, F.concat(F.lit("+"), e164_digits))
 
 
 def mobile_phone(e164: Column, settings: StandardiseSettings) -> Column:
@@ -173,7 +195,11 @@ def mobile_phone(e164: Column, settings: StandardiseSettings) -> Column:
 
 def standardise_postcode(value: Column, settings: StandardiseSettings) -> Column:
     """Upper case; UK format puts one space before the inward code ('ls14ab' -> 'LS1 4AB')."""
-    text = F.upper(F.regexp_replace(clean_text(value, settings.junk_values), r"[^A-Za-z0-9]", ""))
+    return format_postcode(F.upper(F.regexp_replace(value, r"[^A-Za-z0-9]", "")), settings)
+
+
+def format_postcode(text: Column, settings: StandardiseSettings) -> Column:
+    """A postcode already reduced to upper-case letters and digits, in the configured format (or null)."""
     if settings.postcode_format == "uk":
         spaced = F.concat(text.substr(F.lit(1), F.length(text) - 3), F.lit(" "), F.substring(text, -3, 3))
         valid = text.rlike(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
@@ -187,13 +213,12 @@ def postcode_outward(postcode: Column) -> Column:
 
 def standardise_address(value: Column, settings: StandardiseSettings) -> Column:
     """Lower-case ASCII words with abbreviations expanded ('12a High St.' -> '12a high street')."""
-    text = fold_accents(clean_text(value, settings.junk_values))
-    text = F.trim(F.regexp_replace(F.regexp_replace(text, r"[^a-z0-9]+", " "), r"\s+", " "))
+    text = F.trim(F.regexp_replace(fold_accents(value), r"[^a-z0-9]+", " "))
     abbreviations = settings.street_abbreviations
     if abbreviations:
         lookup = F.create_map(*[x for k, v in abbreviations.items() for x in (F.lit(k), F.lit(v))])
         text = F.array_join(F.transform(F.split(text, " "), lambda w: F.coalesce(F.element_at(lookup, w), w)), " ")
-    return F.when(text != F.lit(""), text)
+    return F.nullif(text, F.lit(""))
 
 
 def house_number(address: Column) -> Column:

@@ -1,0 +1,72 @@
+"""Blocking (rules, exclusions, caps) and clustering (chains, giant-cluster guard)."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from tests.frames import assert_rows
+from udp.silver.blocking import candidate_pairs
+from udp.silver.cluster import cluster_records, connected_components
+from udp.silver.settings import BlockingRule, BlockingSettings
+
+KEYS = "record_id STRING, m_email STRING, m_first_key STRING, m_last STRING"
+
+
+def test_each_pair_comes_from_the_first_rule_that_finds_it(spark: SparkSession) -> None:
+    records = spark.createDataFrame(
+        [
+            ("a", "x@y.com", "ann", "lee"),
+            ("b", "x@y.com", "ann", "lee"),
+            ("c", None, "ann", "lee"),
+            ("d", None, "bob", "lee"),
+        ],
+        KEYS,
+    )
+    rules = (BlockingRule("email", ("email",)), BlockingRule("name", ("first_key", "last_name")))
+    pairs, skipped = candidate_pairs(records, BlockingSettings(100, rules))
+    assert_rows(pairs, [("a", "b", "email"), ("a", "c", "name"), ("b", "c", "name")])
+    assert skipped == []
+
+
+def test_swapped_keys_find_first_and_last_name_the_other_way_round(spark: SparkSession) -> None:
+    records = spark.createDataFrame([("a", None, "wei", "chen"), ("b", None, "chen", "wei")], KEYS)
+    rule = BlockingRule("swapped", ("first_key", "last_name"), ("last_name", "first_key"))
+    pairs, _ = candidate_pairs(records, BlockingSettings(100, (rule,)))
+    assert_rows(pairs, [("a", "b", "swapped")])
+
+
+def test_a_block_over_the_cap_is_skipped_and_reported(spark: SparkSession) -> None:
+    shop = [(f"r{i}", "shop@store.com", f"n{i}", "x") for i in range(6)]
+    records = spark.createDataFrame([*shop, ("p", "me@x.com", "p", "q"), ("q", "me@x.com", "p", "q")], KEYS)
+    pairs, skipped = candidate_pairs(records, BlockingSettings(5, (BlockingRule("email", ("email",)),)))
+    assert_rows(pairs, [("p", "q", "email")])
+    assert [(s.rule, s.key, s.records) for s in skipped] == [("email", "shop@store.com", 6)]
+
+
+def test_only_pairs_with_a_touched_record_are_generated(spark: SparkSession) -> None:
+    records = spark.createDataFrame([(k, "x@y.com", "a", "b") for k in "abc"], KEYS)
+    touched = spark.createDataFrame([("c",)], "record_id STRING")
+    pairs, _ = candidate_pairs(records, BlockingSettings(100, (BlockingRule("email", ("email",)),)), touched)
+    assert_rows(pairs, [("a", "c", "email"), ("b", "c", "email")])
+
+
+def test_a_chain_of_links_is_one_cluster(spark: SparkSession) -> None:
+    nodes = spark.createDataFrame([(n,) for n in "abcdexy"], "id STRING")
+    edges = spark.createDataFrame(
+        [("a", "b"), ("c", "b"), ("c", "d"), ("e", "d"), ("x", "y")], "src STRING, dst STRING"
+    )
+    labels, rounds = connected_components(nodes, edges, max_iterations=10)
+    assert_rows(labels, [(n, "a") for n in "abcde"] + [("x", "x"), ("y", "x")])
+    assert rounds >= 2
+
+
+def test_a_giant_cluster_is_split_at_its_weakest_links(spark: SparkSession) -> None:
+    records = spark.createDataFrame([(n,) for n in "abcdef"], "record_id STRING")
+    strong, weak = 0.99999, 0.991
+    links = spark.createDataFrame(
+        [("a", "b", strong), ("b", "c", strong), ("c", "d", weak), ("d", "e", strong), ("e", "f", strong)],
+        "left_id STRING, right_id STRING, probability DOUBLE",
+    ).selectExpr("*", "'match' AS decision", "'probabilistic' AS rule")
+    clusters, reports, _ = cluster_records(records, links, max_size=4, split_thresholds=(0.999,), max_iterations=10)
+    assert_rows(clusters, [("a", "a"), ("b", "a"), ("c", "a"), ("d", "d"), ("e", "d"), ("f", "d")])
+    assert [(r.size, r.parts, r.threshold) for r in reports] == [(6, 2, "0.999")]

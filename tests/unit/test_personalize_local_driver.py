@@ -1,0 +1,206 @@
+"""The local backend through the same driver code as AWS: idempotent, resumable, torn down (no Spark recipes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from udp import cli
+from udp.config import Config
+from udp.personalize import synthetic
+from udp.personalize.backends import Clients, local_clients
+from udp.personalize.backends.local.personalize import LocalPersonalize
+from udp.personalize.driver import VersionMetrics
+from udp.personalize.job import run
+from udp.personalize.manifest import RunManifest
+from udp.personalize.snapshot import load_snapshot
+
+SNAPSHOT = "20260401T000000Z"
+
+
+@pytest.fixture
+def local_config(config: Config, tmp_path: Path) -> Config:
+    """Recipes that train without Spark: popularity (batch), similar items (campaign), trending."""
+    return config.with_overrides(
+        f"personalize.local.state_dir={tmp_path / 'state'}",
+        "personalize.solutions.user-personalization.enabled=false",
+        "personalize.solutions.ranking.enabled=false",
+        "personalize.solutions.popularity.deploy.mode=batch",
+        "personalize.solutions.popularity.deploy.num_results=5",
+        "personalize.solutions.similar-items.deploy.mode=campaign",
+        "personalize.event_tracker=true",
+    )
+
+
+@pytest.fixture
+def data(local_config: Config) -> synthetic.SyntheticRetail:
+    generated = synthetic.generate(users=150, items=60, interactions=2500, seed=11, cold_items=4)
+    synthetic.write(local_config.paths.export, SNAPSHOT, generated)
+    return generated
+
+
+def no_spark() -> Any:
+    raise AssertionError("these recipes must not need Spark")
+
+
+class Sink:
+    location = "memory://leaderboard"
+
+    def __init__(self) -> None:
+        self.rows: list[VersionMetrics] = []
+
+    def write(self, versions: list[VersionMetrics]) -> None:
+        self.rows.extend(versions)
+
+
+def apply(config: Config, clients: Clients | None = None, sink: Sink | None = None) -> list[str]:
+    lines: list[str] = []
+    run(config, "apply", spark=no_spark, clients=clients, leaderboard=sink or Sink(), out=lines.append)
+    return lines
+
+
+def resources(config: Config) -> dict[str, dict[str, Any]]:
+    state = Path(config.personalize.local.state_dir) / "resources.json"
+    return dict(json.loads(state.read_text())["resources"])
+
+
+class CrashAfter:
+    """A personalize client that dies right after `op` succeeded: the response is lost with the process."""
+
+    def __init__(self, inner: LocalPersonalize, op: str) -> None:
+        self.inner = inner
+        self.op = op
+        self.exceptions = inner.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+        if name != self.op:
+            return method
+
+        def crash(**params: Any) -> Any:
+            method(**params)
+            raise KeyboardInterrupt
+
+        return crash
+
+
+def test_apply_twice_creates_nothing_the_second_time(local_config: Config, data: synthetic.SyntheticRetail) -> None:
+    sink = Sink()
+    apply(local_config, sink=sink)
+    first = resources(local_config)
+    lines = apply(local_config, sink=sink)
+    assert sorted(m.recipe for m in sink.rows) == ["aws-popularity-count", "aws-similar-items", "aws-trending-now"]
+    assert resources(local_config).keys() == first.keys()
+    assert not [line for line in lines if line.startswith("create")]
+    assert {line.split()[0] for line in lines} == {"reuse", "skip"}
+    kinds = sorted(r["_kind"] for r in first.values())
+    assert kinds.count("solution-version") == 3
+    assert kinds.count("campaign") == 1
+    assert kinds.count("event-tracker") == 1
+
+
+def test_apply_resumes_after_a_crash_that_lost_a_create_response(
+    local_config: Config, data: synthetic.SyntheticRetail
+) -> None:
+    clients = local_clients(local_config.personalize)
+    clients.personalize = CrashAfter(clients.personalize, "create_solution")
+    with pytest.raises(KeyboardInterrupt):
+        apply(local_config, clients)
+    assert sum(r["_kind"] == "solution" for r in resources(local_config).values()) == 1
+    apply(local_config)  # a new process: state and manifest from disk
+    state = resources(local_config)
+    assert sum(r["_kind"] == "solution" for r in state.values()) == 3
+    assert all(r.get("status") in (None, "ACTIVE") for r in state.values())
+    manifest = json.loads(
+        (Path(local_config.paths.export) / "personalize" / SNAPSHOT / "personalize-run.json").read_text()
+    )
+    assert {r["kind"] for r in manifest["resources"]} >= {"dataset-group", "solution", "solution-version", "campaign"}
+
+
+def test_apply_resumes_a_wait_interrupted_mid_import(local_config: Config, data: synthetic.SyntheticRetail) -> None:
+    clients = local_clients(local_config.personalize)
+    clients.personalize = CrashAfter(clients.personalize, "describe_dataset_import_job")
+    with pytest.raises(KeyboardInterrupt):
+        apply(local_config, clients)
+    lines = apply(local_config)
+    assert any(line.startswith("reuse   import job") for line in lines)
+    assert sum(r["_kind"] == "dataset-import-job" for r in resources(local_config).values()) == 3
+
+
+def test_batch_inference_writes_personalizes_output_lines(
+    local_config: Config, data: synthetic.SyntheticRetail
+) -> None:
+    apply(local_config)
+    root = Path(local_config.personalize.local.state_dir) / "s3" / "udp-local" / "personalize" / SNAPSHOT / "batch"
+    queries = (root / "popularity" / "input.json").read_text().splitlines()
+    output = [json.loads(line) for line in (root / "popularity" / "output" / "input.json.out").read_text().splitlines()]
+    assert len(queries) == len(output) == 150
+    assert output[0]["input"] == json.loads(queries[0]) == {"userId": "U000000"}
+    assert output[0]["error"] is None
+    assert len(output[0]["output"]["recommendedItems"]) == len(output[0]["output"]["scores"]) == 5
+
+
+def test_similar_items_of_an_unknown_item_are_the_popular_items(
+    local_config: Config, data: synthetic.SyntheticRetail
+) -> None:
+    apply(local_config)
+    clients = local_clients(local_config.personalize)
+    campaign = clients.personalize.list_campaigns()["campaigns"][0]["campaignArn"]
+    got = clients.runtime.get_recommendations(campaignArn=campaign, itemId="NOT-A-SKU", numResults=5)
+    users_per_item: dict[str, set[str]] = {}
+    for user, item, *_ in data.interactions:
+        users_per_item.setdefault(item, set()).add(user)
+    top = sorted(users_per_item, key=lambda i: -len(users_per_item[i]))[:5]
+    assert {i["itemId"] for i in got["itemList"]} == set(top)
+    with pytest.raises(clients.runtime.exceptions.InvalidInputException, match="itemId is required"):
+        clients.runtime.get_recommendations(campaignArn=campaign, userId="U000001")
+
+
+def test_a_cold_items_similar_items_share_its_metadata(local_config: Config, data: synthetic.SyntheticRetail) -> None:
+    apply(local_config)
+    clients = local_clients(local_config.personalize)
+    campaign = clients.personalize.list_campaigns()["campaigns"][0]["campaignArn"]
+    items = {row[0]: row for row in data.items}
+    cold = data.cold_items[-1]  # no interactions at all: similar items come from its category and brand
+    got = clients.runtime.get_recommendations(campaignArn=campaign, itemId=cold, numResults=3)["itemList"]
+    assert got
+    assert all(items[i["itemId"]][2] == items[cold][2] or items[i["itemId"]][4] == items[cold][4] for i in got)
+
+
+def test_teardown_deletes_what_apply_created_and_status_shows_it(
+    local_config: Config, data: synthetic.SyntheticRetail
+) -> None:
+    apply(local_config)
+    lines: list[str] = []
+    run(local_config, "teardown", spark=no_spark, leaderboard=Sink(), out=lines.append)
+    left = [r["_kind"] for r in resources(local_config).values()]
+    assert left == ["batch-inference-job"] * left.count("batch-inference-job")  # jobs have no delete call
+    status = run(local_config, "status", spark=no_spark, leaderboard=Sink(), out=lines.append)
+    assert "DELETED" in status.render()
+    files = local_clients(local_config.personalize).files
+    snap = load_snapshot(files, local_config.paths.export, SNAPSHOT)
+    manifest = RunManifest.load(files, snap.run_manifest_uri, SNAPSHOT, "local", "udp-retail")
+    assert {e.action for e in manifest.entries if e.kind in ("campaign", "solution", "dataset-group")} == {"deleted"}
+
+
+def test_cli_plan_on_the_local_backend(
+    local_config: Config, data: synthetic.SyntheticRetail, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = local_config.personalize.local.state_dir
+    args = ["personalize", "plan", "--set", f"paths.export={local_config.paths.export}"]
+    args += ["--set", f"personalize.local.state_dir={state}", "--snapshot", SNAPSHOT]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "create  dataset group        udp-retail  create_dataset_group(name=udp-retail" in out
+    assert "== personalize plan ==" in out
+    assert "training ~" in out
+
+
+def test_cli_configuration_mistake_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["personalize", "plan", "--set", "personalize.solutions.x.recipe=aws-nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("udp: error: key 'personalize.solutions.x.recipe': unknown recipe 'aws-nope'; recipes: ")

@@ -1,0 +1,1 @@
+"""Gold: Amazon Personalize datasets (interactions, items, users), preflight, export, and analyst tables."""
