@@ -42,11 +42,13 @@ def config_args(work: Path) -> list[str]:
         f"paths.export={work / 'export'}",
         "--set",
         f"personalize.local.state_dir={work / 'personalize-local'}",
+        "--set",
+        "spark.log_level=ERROR",
     ]
 
 
 def step(title: str, fn: Callable[[list[str]], int], argv: list[str]) -> None:
-    print(f"\n=== {title}: udp {' '.join(a for a in argv if not a.startswith(str(ROOT)))}", flush=True)
+    print(f"\n=== {title}", flush=True)
     started = time.monotonic()
     code = fn(argv)
     if code:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from udp.silver.compare import NULL, Comparison, with_comparison_levels
@@ -249,9 +249,10 @@ def _fixed_levels(
 def term_frequencies(records: DataFrame, column: str) -> DataFrame:
     """(value, tf): the share of records (with a value) holding each value of `column`."""
     present = records.where(F.col(column).isNotNull())
-    total = F.sum("n").over(Window.partitionBy())
     counts = present.groupBy(F.col(column).alias("value")).agg(F.count(F.lit(1)).alias("n"))
-    return counts.select("value", (F.col("n") / total).alias("tf"))
+    # The total as a one-row broadcast, not an unpartitioned window (which would pull every value into one task).
+    total = present.agg(F.count(F.lit(1)).alias("_total"))
+    return counts.crossJoin(F.broadcast(total)).select("value", (F.col("n") / F.col("_total")).alias("tf"))
 
 
 def match_weight(model: Model, comparisons: Sequence[Comparison], tf_comparisons: Sequence[str]) -> Column:
