@@ -3,7 +3,8 @@
     python -m udp.demo [--dir demo] [--customers 2000] [--skus 1500] [--days 14] [--seed 7]
 
 generate raw dumps -> bronze -> silver (+ matching scored against the generator's truth) -> gold (+ preflight)
--> export -> Personalize (local backend: import, train five recipes, metrics, batch inference) -> leaderboard.
+-> export -> Personalize (local backend: import, train five recipes, metrics, batch inference) -> the recipe
+leaderboard and the recommendations for the most active customer next to what they bought and viewed.
 Every step is the same `main(argv)` the `udp` command and `spark-submit jobs/*.py` run; the demo only chains them
 with the demo folder's paths. Re-running it reuses what is there (bronze ingests nothing new, silver changes nothing).
 """
@@ -15,6 +16,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from udp.runner import add_config_args
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,9 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     step("evaluate matching", evaluate.main, [*conf, "--truth", str(work / "truth")])
     step("gold", gold.main, conf)
     step("export", gold_commands.export_main, [*conf, "--snapshot", "demo"])
-    step("personalize plan", personalize.main, ["plan", *conf, "--snapshot", "demo"])
-    step("personalize apply", personalize.main, ["apply", *conf, "--snapshot", "demo"])
-    step("personalize compare", personalize.main, ["compare", *conf, "--snapshot", "demo"])
     step(
         "analyst query",
         gold_commands.sql_main,
@@ -96,20 +96,62 @@ def main(argv: Sequence[str] | None = None) -> int:
             "FROM gold.customer_360 GROUP BY loyalty_tier ORDER BY customers DESC",
         ],
     )
-    show_batch_output(work)
+    step("personalize plan", personalize.main, ["plan", *conf, "--snapshot", "demo"])
+    step("personalize apply", personalize.main, ["apply", *conf, "--snapshot", "demo"])
+    step("personalize compare", personalize.main, ["compare", *conf, "--snapshot", "demo"])
+    show_recommendations(work, conf)
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s; everything is under {work}")
     return 0
 
 
-def show_batch_output(work: Path, lines: int = 3) -> None:
-    """A few of the batch inference job's recommendations (Personalize's JSON-lines output format)."""
-    outputs = sorted(p for p in work.rglob("*.out") if p.is_file())
+def show_recommendations(work: Path, conf: list[str], num: int = 10) -> None:
+    """The most active customer's favourite categories next to what user personalization recommends for them (the
+    batch inference job's output, Personalize's JSON-lines format), with each item's category and brand."""
+    from pyspark.sql import functions as F
+
+    from udp.lake import Lake
+    from udp.runner import config_from_args
+    from udp.session import build_spark
+
+    outputs = sorted(p for p in work.rglob("*.json.out") if p.is_file())
     if not outputs:
+        print("\n(no batch inference output found)")
         return
-    print(f"\n=== batch recommendations ({outputs[0].relative_to(work)}), first {lines} users:")
-    with outputs[0].open(encoding="utf-8") as f:
-        for _, line in zip(range(lines), f, strict=False):
-            print(line.rstrip()[:300])
+    config = config_from_args(_args(conf))
+    spark = build_spark(config)
+    lake = Lake(spark, config)
+    interactions = lake.read("gold.personalize_interactions")
+    items = lake.read("gold.personalize_items").select("ITEM_ID", "CATEGORY_L1", "CATEGORY_L2", "BRAND")
+    recs = spark.read.json(str(outputs[0])).select(
+        F.col("input.userId").alias("USER_ID"), F.col("output.recommendedItems").alias("items")
+    )
+    top = interactions.join(recs, "USER_ID").groupBy("USER_ID").count().orderBy(F.desc("count"), "USER_ID").first()
+    if top is None:
+        return
+    user = top["USER_ID"]
+    print(f"\n=== recommendations for customer {user} ({top['count']} interactions)")
+    history = (
+        interactions.where(F.col("USER_ID") == user)
+        .join(items, "ITEM_ID")
+        .groupBy("CATEGORY_L1", "CATEGORY_L2")
+        .count()
+        .orderBy(F.desc("count"), "CATEGORY_L1", "CATEGORY_L2")
+    )
+    print("their interactions by category: " + ", ".join(f"{r[0]} > {r[1]} ({r[2]})" for r in history.take(5)))
+    row = recs.where(F.col("USER_ID") == user).first()
+    recommended = list(row["items"][:num]) if row else []
+    details = {r["ITEM_ID"]: r for r in items.where(F.col("ITEM_ID").isin(recommended)).collect()}
+    print(f"top {len(recommended)} from user-personalization ({outputs[0].relative_to(work)}):")
+    for rank, item in enumerate(recommended, 1):
+        d = details.get(item)
+        where = f"{d['CATEGORY_L1']} > {d['CATEGORY_L2']}, {d['BRAND']}" if d else "?"
+        print(f"  {rank:2d}. {item}  {where}")
+
+
+def _args(conf: list[str]) -> argparse.Namespace:
+    parsed = argparse.ArgumentParser(add_help=False)
+    add_config_args(parsed)
+    return parsed.parse_args(conf)
 
 
 if __name__ == "__main__":
