@@ -31,8 +31,9 @@ setup(
             "mypy==2.4.1",
             "types-PyYAML==6.0.12.20261122",
         ],
-        # make bench only: Splink (DuckDB backend) is the reference matcher bench/bench_matching.py compares with.
-        "bench": ["splink==5.0.0", "duckdb==2.0.1", "sqlglot==30.30.0"],
+        # make bench only: Splink (DuckDB backend) is the reference matcher bench/bench_matching.py compares with;
+        # duckdb 1.5.6 because Splink 5.0.0 fails on duckdb 2.0 ("connection has an unfinished result").
+        "bench": ["splink==5.0.0", "duckdb==1.5.6", "sqlglot==30.30.0"],
     },
     entry_points={"console_scripts": ["udp = udp.cli:main"]},
 )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pyspark.sql import SparkSession
 
 from tests.frames import assert_rows
 from udp.silver.blocking import candidate_pairs
 from udp.silver.cluster import cluster_records, connected_components
+from udp.silver.compare import comparisons
 from udp.silver.settings import BlockingRule, BlockingSettings
 
 KEYS = "record_id STRING, m_email STRING, m_first_key STRING, m_last STRING"
@@ -70,3 +73,33 @@ def test_a_giant_cluster_is_split_at_its_weakest_links(spark: SparkSession) -> N
     clusters, reports, _ = cluster_records(records, links, max_size=4, split_thresholds=(0.999,), max_iterations=10)
     assert_rows(clusters, [("a", "a"), ("b", "a"), ("c", "a"), ("d", "d"), ("e", "d"), ("f", "d")])
     assert [(r.size, r.parts, r.threshold) for r in reports] == [(6, 2, "0.999")]
+
+
+def test_a_cluster_holding_two_dates_of_birth_is_split_but_a_typo_is_not(spark: SparkSession) -> None:
+    """Brothers chained through records without a date of birth are separated; a typo'd date stays one person."""
+    records = spark.createDataFrame(
+        [
+            ("a", dt.date(1997, 5, 18)),
+            ("b", None),
+            ("c", None),
+            ("d", dt.date(2002, 4, 11)),
+            ("p", dt.date(1985, 3, 4)),
+            ("q", dt.date(1986, 3, 4)),
+        ],
+        "record_id STRING, m_dob DATE",
+    )
+    links = spark.createDataFrame(
+        [
+            ("a", "b", 0.99999, "exact email"),
+            ("b", "c", 0.9998, "probabilistic"),
+            ("c", "d", 0.99999, "exact email"),
+            ("p", "q", 0.9995, "probabilistic"),
+        ],
+        "left_id STRING, right_id STRING, probability DOUBLE, rule STRING",
+    ).selectExpr("*", "'match' AS decision")
+    dob = [c for c in comparisons() if c.name == "date_of_birth"]
+    clusters, reports, _ = cluster_records(
+        records, links, max_size=25, split_thresholds=(0.999, 0.9999), max_iterations=10, conflicts=dob
+    )
+    assert_rows(clusters, [("a", "a"), ("b", "a"), ("c", "c"), ("d", "c"), ("p", "p"), ("q", "p")])
+    assert [(r.cluster, r.size, r.parts, r.threshold) for r in reports] == [("a", 4, 1, "0.999"), ("a", 4, 2, "0.9999")]

@@ -6,18 +6,22 @@ every round (local checkpoint), so long chains do not grow the plan. Nothing is 
 
 A cluster larger than `max_size` is re-clustered using only its stronger links (probability at or above each
 `split_thresholds` value in turn, deterministic links always count); what is still too large is split into single
-records and reported — a person is rarely 25 records, a chain of false links often is.
+records and reported — a person is rarely 25 records, a chain of false links often is. A cluster that holds two
+records clearly disagreeing on a `conflicts` comparison (two different dates of birth: two people chained together
+through records that lack one) is re-clustered the same way, but never broken into single records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from udp.errors import UdpError
+from udp.silver.compare import Comparison
 
 
 class ClusteringError(UdpError):
@@ -50,6 +54,22 @@ def connected_components(nodes: DataFrame, edges: DataFrame, max_iterations: int
     )
 
 
+def conflicted(labels: DataFrame, records: DataFrame, conflicts: Sequence[Comparison]) -> DataFrame:
+    """(cluster) of every cluster holding two records that clearly disagree (level `else`) on a `conflicts` one."""
+    if not conflicts:
+        return labels.select("cluster").where(F.lit(False))
+    columns = sorted({c for c in records.columns if c.startswith("m_")})
+    multi = labels.groupBy("cluster").count().where(F.col("count") > 1).select("cluster")
+    keyed = labels.join(multi, "cluster").join(records.select(F.col("record_id").alias("id"), *columns), "id")
+    left = keyed.select("cluster", F.col("id").alias("_l"), *[F.col(c).alias(f"l_{c}") for c in columns])
+    right = keyed.select(
+        F.col("cluster").alias("_rc"), F.col("id").alias("_r"), *[F.col(c).alias(f"r_{c}") for c in columns]
+    )
+    pairs = left.join(right, (F.col("cluster") == F.col("_rc")) & (F.col("_l") < F.col("_r")))
+    clash = reduce(lambda a, b: a | b, [c.level() == F.lit(len(c.levels)) for c in conflicts])
+    return pairs.where(clash).select("cluster").distinct()
+
+
 def cluster_records(
     records: DataFrame,
     links: DataFrame,
@@ -57,8 +77,10 @@ def cluster_records(
     max_size: int,
     split_thresholds: Sequence[float],
     max_iterations: int,
+    conflicts: Sequence[Comparison] = (),
 ) -> tuple[DataFrame, list[SplitReport], int]:
-    """(record_id, cluster) for every record from its `match` links; giant clusters split; reports and rounds."""
+    """(record_id, cluster) for every record from its `match` links; giant or conflicting clusters split; reports and
+    rounds."""
     nodes = records.select(F.col("record_id").alias("id"))
     matches = links.where(F.col("decision") == "match")
     edges = matches.select(F.col("left_id").alias("src"), F.col("right_id").alias("dst"), "probability", "rule")
@@ -67,6 +89,9 @@ def cluster_records(
     for threshold in [*split_thresholds, None]:
         sizes = labels.groupBy("cluster").agg(F.count(F.lit(1)).alias("size"))
         giants = sizes.where(F.col("size") > max_size)
+        if threshold is not None:  # conflicts are re-clustered at the thresholds, never broken into singletons
+            clashing = sizes.join(conflicted(labels, records, conflicts), "cluster")
+            giants = giants.unionByName(clashing.select(*giants.columns)).distinct()
         big = giants.collect()
         if not big:
             break

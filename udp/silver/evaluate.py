@@ -103,11 +103,14 @@ def missed_matches(assigned: DataFrame, links: DataFrame) -> DataFrame:
     a = assigned.select(F.col("record_id").alias("a"), "person_id", F.col("customer_id").alias("ca"))
     b = assigned.select(F.col("record_id").alias("b"), "person_id", F.col("customer_id").alias("cb"))
     missed = a.join(b, "person_id").where((F.col("a") < F.col("b")) & (F.col("ca") != F.col("cb")))
-    kept = links.select(F.col("left_id").alias("a"), F.col("right_id").alias("b"), "decision", "guard", "probability")
+    kept = links.select(
+        F.col("left_id").alias("a"), F.col("right_id").alias("b"), "decision", "guard", "rule", "probability"
+    )
     joined = missed.join(kept, ["a", "b"], "left")
     cause = (
         F.when(F.col("decision").isNull(), F.lit("not a candidate pair, or scored below the review band"))
         .when(F.col("guard").isNotNull(), F.concat(F.lit("guard: "), F.col("guard")))
+        .when(F.col("rule") == "names only", F.lit("names only (no corroborating field)"))
         .when(F.col("decision") == "review", F.lit("in the review band"))
         .otherwise(F.lit("linked, but the cluster was split"))
     )

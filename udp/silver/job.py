@@ -27,7 +27,7 @@ from udp.errors import ConfigError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
 from udp.silver import blocking, cluster, golden, identity, items, match, model, records, touchpoints
-from udp.silver.compare import comparisons, with_comparison_levels
+from udp.silver.compare import Comparison, comparisons, with_comparison_levels
 from udp.silver.settings import BlockingSettings
 from udp.summary import Summary
 
@@ -205,6 +205,7 @@ class SilverRun:
             max_size=settings.max_size,
             split_thresholds=settings.split_thresholds,
             max_iterations=settings.max_iterations,
+            conflicts=conflict_comparisons(settings.conflicts),
         )
         previous = lake.read(XREF).select("record_id", "customer_id", "first_seen_at") if lake.exists(XREF) else None
         assigned, events = identity.assign_ids(clusters, previous, self.run_id, self.now)
@@ -266,6 +267,17 @@ class SilverRun:
             result.touchpoints[r["identity_method"]] = int(r["count"])
         for r in lake.read(QUARANTINE).groupBy("reason_code").count().collect():
             result.rejects[r["reason_code"]] = int(r["count"])
+
+
+def conflict_comparisons(names: Sequence[str]) -> list[Comparison]:
+    """The comparisons named by matching.cluster.conflicts, or a clear error naming the unknown one."""
+    known = {c.name: c for c in comparisons()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"matching.cluster.conflicts: unknown comparison(s) {', '.join(unknown)}; comparisons: {', '.join(known)}"
+        )
+    return [known[n] for n in names]
 
 
 @contextmanager

@@ -1,17 +1,21 @@
 """Scoring candidate pairs and deciding: match, review, or nothing.
 
 Decision order for a pair:
-1. a guard fires (both first names present and clearly different, or two different dates of birth) — never an
-   automatic match, whatever the score; kept for review if its probability reaches the review band;
+1. a guard fires (both first names present and clearly different, two different dates of birth, or a compound
+   guard such as a different email with a first name that is only similar: household members) — never an automatic
+   match, whatever the score; kept for review if its probability reaches the review band;
 2. a deterministic identifier agrees (exact email, mobile phone or loyalty id, on no more than
    `max_records_per_value` records) — match, rule `exact <identifier>`;
-3. probability >= `thresholds.match` — match, rule `probabilistic`; >= `thresholds.review` — review.
+3. nothing but the names agrees (no `corroboration` level: email, phone, date of birth or address) — review at
+   most, rule `names only`: two people can share a rare name, whose term-frequency weight alone would link them;
+4. probability >= `thresholds.match` — match, rule `probabilistic`; >= `thresholds.review` — review.
 Every kept pair carries its per-comparison evidence (level and weight), its probability and the rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -115,16 +119,44 @@ def shared_values(records: DataFrame, identifiers: Sequence[str], max_records: i
     return out
 
 
-def guard_column(comparisons: Sequence[Comparison], guards: Sequence[str]) -> Column:
-    """The first guard that fires (a clear disagreement on a guarded comparison), or null."""
+def level_in(comparisons: Sequence[Comparison], name: str, labels: Sequence[str], key: str) -> Column:
+    """True where comparison `name` is at one of `labels`; a clear error naming `key` for an unknown name or label."""
     known = {c.name: c for c in comparisons}
+    if name not in known:
+        raise ConfigError(f"{key}: unknown comparison {name!r}; comparisons: {', '.join(known)}")
+    unknown = [label for label in labels if label not in known[name].labels]
+    if unknown:
+        raise ConfigError(
+            f"{key}.{name}: unknown level(s) {', '.join(unknown)}; levels: {', '.join(known[name].labels)}"
+        )
+    indices = [known[name].labels.index(label) for label in labels]
+    return F.coalesce(F.col(f"c_{name}").isin(indices), F.lit(False))
+
+
+def guard_column(
+    comparisons: Sequence[Comparison],
+    guards: Sequence[str],
+    compound: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+) -> Column:
+    """The first guard that fires (a clear disagreement on a guarded comparison, or every condition of a compound
+    guard), or null."""
     fired: Column = F.lit(None).cast("string")
+    for guard, conditions in reversed(list((compound or {}).items())):
+        key = f"matching.compound_guards.{guard}"
+        every = [level_in(comparisons, n, labels, key) for n, labels in conditions.items()]
+        if every:
+            fired = F.when(reduce(lambda a, b: a & b, every), F.lit(guard)).otherwise(fired)
     for name in reversed(guards):
-        if name not in known:
-            raise ConfigError(f"matching.guards: unknown comparison {name!r}; comparisons: {', '.join(known)}")
-        disagree = F.col(f"c_{name}") == F.lit(len(known[name].labels) - 1)
+        labels = next((c.labels for c in comparisons if c.name == name), ("else",))
+        disagree = level_in(comparisons, name, [labels[-1]], "matching.guards")
         fired = F.when(disagree, F.lit(f"{name} differs")).otherwise(fired)
     return fired
+
+
+def corroborated(comparisons: Sequence[Comparison], corroboration: Mapping[str, Sequence[str]]) -> Column:
+    """True where some comparison other than the names is at a corroborating level (always true when none is set)."""
+    checks = [level_in(comparisons, n, labels, "matching.corroboration") for n, labels in corroboration.items()]
+    return reduce(lambda a, b: a | b, checks) if checks else F.lit(True)
 
 
 def with_decisions(
@@ -141,18 +173,24 @@ def with_decisions(
             pairs = pairs.join(F.broadcast(values), F.col(f"l_{column}") == F.col(blocked), "left").drop(blocked)
             agree = (F.col(f"l_{column}") == F.col(f"r_{column}")) & F.col(f"{blocked}_flag").isNull()
             deterministic = F.when(F.coalesce(agree, F.lit(False)), F.lit(f"exact {name}")).otherwise(deterministic)
-        pairs = pairs.withColumn("guard", guard_column(comparisons, settings.guards))
+        pairs = pairs.withColumn("guard", guard_column(comparisons, settings.guards, settings.compound_guards))
         pairs = pairs.withColumn("_deterministic", deterministic)
+        names_only = ~corroborated(comparisons, settings.corroboration)
         p, t = F.col("probability"), settings.thresholds
+        review_or_none = F.when(p >= t.review, F.lit("review")).otherwise(F.lit("none"))
         decision = (
-            F.when(F.col("guard").isNotNull(), F.when(p >= t.review, F.lit("review")).otherwise(F.lit("none")))
+            F.when(F.col("guard").isNotNull(), review_or_none)
             .when(F.col("_deterministic").isNotNull(), F.lit("match"))
+            .when(names_only, review_or_none)
             .when(p >= t.match, F.lit("match"))
             .when(p >= t.review, F.lit("review"))
             .otherwise(F.lit("none"))
         )
-        rule = F.when(F.col("guard").isNotNull(), F.lit("guarded")).otherwise(
-            F.coalesce(F.col("_deterministic"), F.lit("probabilistic"))
+        rule = (
+            F.when(F.col("guard").isNotNull(), F.lit("guarded"))
+            .when(F.col("_deterministic").isNotNull(), F.col("_deterministic"))
+            .when(names_only, F.lit("names only"))
+            .otherwise(F.lit("probabilistic"))
         )
         flags = [c for c in pairs.columns if c.startswith("_shared_")]
         return pairs.withColumns({"decision": decision, "rule": rule}).drop("_deterministic", *flags)

@@ -81,6 +81,9 @@ class ClusterSettings:
     max_size: int = 25
     max_iterations: int = 40
     split_thresholds: tuple[float, ...] = (0.999, 0.9999, 0.99999)
+    # Comparisons two records of one customer may never clearly disagree on (level `else`): a cluster holding such a
+    # pair (two dates of birth) is re-clustered with its stronger links, as an oversized one is.
+    conflicts: tuple[str, ...] = ("date_of_birth",)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class MatchingSettings:
     blocking: BlockingSettings = field(default_factory=BlockingSettings)
     deterministic: DeterministicSettings = field(default_factory=DeterministicSettings)
     guards: tuple[str, ...] = ("first_name", "date_of_birth")
+    # name -> {comparison: levels}: fires when every listed comparison is at one of its listed levels.
+    compound_guards: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    # comparison -> levels that corroborate a name; a probabilistic match needs one of them ({} = no such rule).
+    corroboration: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)

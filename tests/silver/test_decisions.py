@@ -1,0 +1,115 @@
+"""Match decisions: guards (simple and compound), deterministic identifiers, and the corroboration rule."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+
+from udp.config import load_config
+from udp.errors import ConfigError
+from udp.silver.compare import comparisons
+from udp.silver.match import with_decisions
+from udp.silver.records import MATCH_KEYS
+from udp.silver.settings import MatchingSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS: MatchingSettings = load_config([str(ROOT / "conf" / "local.yaml")], env={}).matching
+IDENTIFIERS = [MATCH_KEYS[name] for name in SETTINGS.deterministic.identifiers]
+
+NAMES = {"first_name": "exact", "last_name": "exact"}
+# case -> (levels by comparison (missing = null), same email value on both sides, probability, decision, rule)
+CASES: dict[str, tuple[dict[str, str], bool, float, str, str]] = {
+    "names and address agree": (
+        {"first_name": "exact", "last_name": "exact", "address": "exact"},
+        False,
+        0.999,
+        "match",
+        "probabilistic",
+    ),
+    "a rare name and nothing else": (
+        {"first_name": "exact", "last_name": "exact"},
+        False,
+        0.999,
+        "review",
+        "names only",
+    ),
+    "a rare name and a different email": (
+        {"first_name": "exact", "last_name": "exact", "email": "else"},
+        False,
+        0.995,
+        "review",
+        "names only",
+    ),
+    "household: similar first name, other email, same address": (
+        {"first_name": "typo", "last_name": "exact", "email": "else", "address": "exact"},
+        False,
+        0.998,
+        "review",
+        "guarded",
+    ),
+    "nickname, same email (deterministic)": (
+        {"first_name": "nickname", "last_name": "exact", "email": "exact"},
+        True,
+        0.9999,
+        "match",
+        "exact email",
+    ),
+    "first names clearly differ despite one email": (
+        {"first_name": "else", "last_name": "exact", "email": "exact"},
+        True,
+        0.9999,
+        "review",
+        "guarded",
+    ),
+    "low score": (
+        {"first_name": "exact", "last_name": "exact", "address": "exact"},
+        False,
+        0.5,
+        "none",
+        "probabilistic",
+    ),
+}
+
+
+def pairs(spark: SparkSession) -> DataFrame:
+    """One pair per case, with its comparison levels, probability and identifier values."""
+    labels = {c.name: c.labels for c in comparisons()}
+    columns = ["case STRING", *(f"c_{n} INT" for n in labels), "probability DOUBLE"]
+    columns += [f"{side}_{c} STRING" for c in IDENTIFIERS for side in ("l", "r")]
+    rows = []
+    for case, (levels, same_email, p, _, _) in CASES.items():
+        ints = [labels[n].index(levels[n]) if n in levels else -1 for n in labels]
+        ids: list[str | None] = []
+        for c in IDENTIFIERS:
+            left = "a@x.com" if c == "m_email" else None
+            right = left if same_email else ("b@x.com" if c == "m_email" else None)
+            ids += [left, right]
+        rows.append((case, *ints, p, *ids))
+    return spark.createDataFrame(rows, ", ".join(columns))
+
+
+def shared(spark: SparkSession) -> dict[str, DataFrame]:
+    return {name: spark.createDataFrame([], "value STRING") for name in SETTINGS.deterministic.identifiers}
+
+
+def test_each_pair_gets_the_decision_and_rule_of_the_first_rule_that_applies(spark: SparkSession) -> None:
+    decided = pairs(spark).transform(with_decisions(SETTINGS, comparisons(), shared(spark)))
+    got = {r["case"]: (r["decision"], r["rule"], r["guard"]) for r in decided.collect()}
+    for case, (_, _, _, decision, rule) in CASES.items():
+        assert got[case][:2] == (decision, rule), case
+    assert got["household: similar first name, other email, same address"][2] == "household_similar_names"
+    assert got["first names clearly differ despite one email"][2] == "first_name differs"
+
+
+def test_an_unknown_level_in_a_compound_guard_is_a_config_error(spark: SparkSession) -> None:
+    settings = dataclasses.replace(SETTINGS, compound_guards={"g": {"email": ("similar",)}})
+    with pytest.raises(
+        ConfigError, match=r"matching.compound_guards.g.email: unknown level\(s\) similar; levels: exact"
+    ):
+        pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
+    settings = dataclasses.replace(SETTINGS, corroboration={"shoe_size": ("exact",)})
+    with pytest.raises(ConfigError, match=r"matching\.corroboration: unknown comparison 'shoe_size'"):
+        pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
