@@ -6,7 +6,10 @@ import datetime as dt
 
 from pyspark.sql import DataFrame, SparkSession
 
+from udp.config import Config
+from udp.lake import Lake
 from udp.silver.identity import assign_ids
+from udp.silver.job import XREF, carry_ids
 
 T0 = dt.datetime(2026, 1, 1)
 NOW = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
@@ -64,3 +67,18 @@ def test_a_split_leaves_the_id_with_the_larger_part_and_is_logged(spark: SparkSe
     assert [(e.event, e.customer_id, e.other_customer_id) for e in events.collect()] == [
         ("split", "cus_1", result["c"])
     ]
+
+
+def test_the_job_logs_a_split_even_though_it_rewrites_the_xref_it_read(spark: SparkSession, config: Config) -> None:
+    """Regression: events evaluated lazily after the xref MERGE compared the new ids with themselves."""
+    lake = Lake(spark, config)
+    lake.merge(
+        previous(spark, [("a", "cus_1", T0), ("b", "cus_1", T0), ("c", "cus_1", T0), ("d", "cus_1", T0)]),
+        XREF,
+        ["record_id"],
+    )
+    split = clusters(spark, [("a", "a"), ("b", "a"), ("c", "c"), ("d", "c")])
+    assigned, events = carry_ids(lake, split, "r2", NOW)
+    lake.merge(assigned.select("record_id", "customer_id", "first_seen_at"), XREF, ["record_id"], delete_missing="true")
+    assert [(e["event"], e["customer_id"], e["records"]) for e in events] == [("split", "cus_1", 2)]
+    assert ids(lake.read(XREF))["a"] == "cus_1"

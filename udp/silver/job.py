@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from udp.config import Config
@@ -207,11 +207,9 @@ class SilverRun:
             max_iterations=settings.max_iterations,
             conflicts=conflict_comparisons(settings.conflicts),
         )
-        previous = lake.read(XREF).select("record_id", "customer_id", "first_seen_at") if lake.exists(XREF) else None
-        assigned, events = identity.assign_ids(clusters, previous, self.run_id, self.now)
-        xref = identity.to_xref(assigned.localCheckpoint(), current, links)
+        assigned, event_rows = carry_ids(lake, clusters, self.run_id, self.now)
+        xref = identity.to_xref(assigned, current, links)
         lake.merge(xref, XREF, ["record_id"], delete_missing="true")
-        event_rows = events.collect()
         if event_rows:
             lake.append(self.spark.createDataFrame(event_rows, identity.HISTORY_SCHEMA), HISTORY)
         result.events.update(Counter(str(e["event"]) for e in event_rows))
@@ -267,6 +265,15 @@ class SilverRun:
             result.touchpoints[r["identity_method"]] = int(r["count"])
         for r in lake.read(QUARANTINE).groupBy("reason_code").count().collect():
             result.rejects[r["reason_code"]] = int(r["count"])
+
+
+def carry_ids(lake: Lake, clusters: DataFrame, run_id: str, now: dt.datetime) -> tuple[DataFrame, list[Row]]:
+    """Ids for `clusters` carried over from silver.customer_xref, and this run's merge/split events — both computed
+    now, before the xref is rewritten: a Delta DataFrame reads the table's latest version when it runs, so events
+    evaluated after the write would compare the new ids with themselves and log nothing."""
+    previous = lake.read(XREF).select("record_id", "customer_id", "first_seen_at") if lake.exists(XREF) else None
+    assigned, events = identity.assign_ids(clusters, previous, run_id, now)
+    return assigned.localCheckpoint(), events.collect()
 
 
 def conflict_comparisons(names: Sequence[str]) -> list[Comparison]:
@@ -325,7 +332,7 @@ def summarise(result: SilverResult, lake: Lake) -> Summary:
         summary.table("blocks skipped (too large)", ["rule", "key", "records"], skipped)
     if result.splits:
         splits = [(s.cluster, s.size, s.parts, s.threshold) for s in result.splits[:10]]
-        summary.table("giant clusters split", ["cluster", "records", "parts", "at"], splits)
+        summary.table("clusters split (oversized or two dates of birth)", ["cluster", "records", "parts", "at"], splits)
     summary.table("id changes", ["event", "count"], sorted(result.events.items()) or [("none", 0)])
     summary.table("touch points by identity", ["method", "touch points"], sorted(result.touchpoints.items()))
     if result.rejects:
