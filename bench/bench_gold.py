@@ -127,8 +127,9 @@ def customers(spark: SparkSession, n: int) -> DataFrame:
 
 
 def scan_files(spark: SparkSession, df: DataFrame) -> tuple[int, int]:
-    """Run `df` and return (files read, rows) from its scan's metrics (AQE off so the plan is final)."""
-    rows = df.count()
+    """Run `df` and return (files read, rows) from its scan's metrics (AQE off so the plan is final). The rows are
+    collected, not counted: `count()` runs another plan, and only the executed plan's scan has metrics."""
+    rows = len(df.collect())
     plan = df._jdf.queryExecution().executedPlan()
     files = 0
     leaves = plan.collectLeaves()
