@@ -86,16 +86,21 @@ def cluster_records(
     edges = matches.select(F.col("left_id").alias("src"), F.col("right_id").alias("dst"), "probability", "rule")
     labels, rounds = connected_components(nodes, edges, max_iterations)
     reports: list[SplitReport] = []
+    suspects = records  # only records of a cluster just re-clustered can still be in a conflicting one
     for threshold in [*split_thresholds, None]:
         sizes = labels.groupBy("cluster").agg(F.count(F.lit(1)).alias("size"))
         giants = sizes.where(F.col("size") > max_size)
         if threshold is not None:  # conflicts are re-clustered at the thresholds, never broken into singletons
-            clashing = sizes.join(conflicted(labels, records, conflicts), "cluster")
+            clashing = sizes.join(
+                conflicted(labels.join(suspects.select(F.col("record_id").alias("id")), "id"), suspects, conflicts),
+                "cluster",
+            )
             giants = giants.unionByName(clashing.select(*giants.columns)).distinct()
         big = giants.collect()
         if not big:
             break
-        members = labels.join(giants.select("cluster"), "cluster")
+        members = labels.join(giants.select("cluster"), "cluster").localCheckpoint()
+        suspects = suspects.join(members.select(F.col("id").alias("record_id")), "record_id", "left_semi")
         inside = (
             edges.join(members.select(F.col("id").alias("src"), F.col("cluster").alias("_c")), "src")
             .join(members.select(F.col("id").alias("dst"), F.col("cluster").alias("_c2")), "dst")

@@ -73,27 +73,24 @@ def assign_ids(
         "record_id", "cluster", "customer_id", F.coalesce("first_seen_at", at).alias("first_seen_at"), "prev_id"
     )
 
+    def events(df: DataFrame, event: str, other: str) -> DataFrame:
+        """History rows: `prev_id` merged into / split away to `other`, with the records involved."""
+        return df.select(
+            F.lit(run_id).alias("run_id"),
+            F.lit(event).alias("event"),
+            F.col("prev_id").alias("customer_id"),
+            F.col(other).alias("other_customer_id"),
+            F.col("n").cast("int").alias("records"),
+            at.alias("happened_at"),
+        )
+
     merges = ranked.where(F.col("_rank") > 1).join(survivors.withColumnRenamed("customer_id", "into"), "cluster")
-    merge_events = merges.select(
-        F.lit(run_id).alias("run_id"),
-        F.lit("merge").alias("event"),
-        F.col("prev_id").alias("customer_id"),
-        F.col("into").alias("other_customer_id"),
-        F.col("n").cast("int").alias("records"),
-        at.alias("happened_at"),
-    )
     away = counts.join(home.select("prev_id", F.col("cluster").alias("home")), "prev_id").where(
         F.col("cluster") != F.col("home")
     )
-    split_events = away.join(ids, "cluster").select(
-        F.lit(run_id).alias("run_id"),
-        F.lit("split").alias("event"),
-        F.col("prev_id").alias("customer_id"),
-        F.col("customer_id").alias("other_customer_id"),
-        F.col("n").cast("int").alias("records"),
-        at.alias("happened_at"),
+    return assigned, events(merges, "merge", "into").unionByName(
+        events(away.join(ids, "cluster"), "split", "customer_id")
     )
-    return assigned, merge_events.unionByName(split_events)
 
 
 def best_links(links: DataFrame) -> DataFrame:
