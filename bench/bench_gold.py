@@ -248,8 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pyspark.sql import functions as F
 
         popular = lake.read(INTERACTIONS).groupBy("ITEM_ID").count().orderBy(F.desc("count")).limit(500)
-        item = popular.orderBy("count").first()[0]  # a mid-popularity item among the top 500
-        user = lake.read(INTERACTIONS).select("USER_ID").first()[0]
+        item_row = popular.orderBy("count").first()  # a mid-popularity item among the top 500
+        user_row = lake.read(INTERACTIONS).select("USER_ID").first()
+        if item_row is None or user_row is None:
+            raise SystemExit("gold.personalize_interactions is empty: nothing to query")
+        item, user = item_row[0], user_row[0]
         print()
         print("| point query | rows | files read | files in table | skipped |")
         print("|---|---|---|---|---|")

@@ -75,6 +75,7 @@ class LakeSettings:
 
     vacuum_retention_hours: int = 168
     optimize_after_write: bool = True
+    bronze_parallel_sources: int = 2
 
 
 @dataclass(frozen=True)

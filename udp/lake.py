@@ -101,6 +101,11 @@ class Lake:
         row = self.delta_table(table).history(1).select("version").first()
         return int(row["version"]) if row else -1
 
+    def last_commit(self, table: str) -> tuple[int, dict[str, str]]:
+        """The latest commit's version and `operationMetrics` (one read of the log)."""
+        row = self.delta_table(table).history(1).select("version", "operationMetrics").first()
+        return (int(row["version"]), dict(row["operationMetrics"] or {})) if row else (-1, {})
+
     def last_operation_metrics(self, table: str) -> dict[str, str]:
         """`operationMetrics` of the latest commit (e.g. numOutputRows, numTargetRowsInserted)."""
         row = self.delta_table(table).history(1).select("operationMetrics").first()

@@ -4,27 +4,32 @@ For each source (referenced sources first, e.g. erp before pos): list the files 
 them under the contract, and write the valid rows to bronze.<source> and the rest to bronze._quarantine, both with
 `replaceWhere _file IN (<these files>)`. The ingest log is written last. A run killed after the data writes leaves
 files without a log row, so the next run parses them again and the replaceWhere overwrites the partial rows: no
-duplicate, no gap. For every file, rows read = rows landed + rows quarantined, counted from what was written.
+duplicate, no gap. Every file is read twice: a cheap pass that counts and numbers its lines, and one parse whose
+checked records are persisted for both writes. For every file, rows read = rows landed + rows quarantined, and the
+totals are checked against the rows Delta committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.storagelevel import StorageLevel
 
 from udp.bronze import parse, validate
 from udp.bronze.drift import DriftNote, csv_header_drift, enforce_policy, schema_drift
 from udp.bronze.files import RawFile, list_files, read_first_line
-from udp.bronze.reasons import REASONS, reason
+from udp.bronze.reasons import REASONS
 from udp.contracts import Reference, SourceContract, check_contracts, dependency_order
 from udp.errors import ContractError
 
@@ -111,13 +116,48 @@ def ingest(
     spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
     started = now or dt.datetime.now(dt.UTC)
     logged = _logged_files(lake)
-    results = []
-    for name in dependency_order(sources):
-        if only and name not in only:
-            continue
-        done = logged.get(name, {})
-        results.append(ingest_source(spark, lake, config, name, schema=schemas[name], now=started, done=done))
-    return results
+    _create_shared_tables(lake)
+    order = [name for name in dependency_order(sources) if not only or name in only]
+    shared = threading.Lock()
+    # Sources run concurrently (a source starts once the sources it references are done): while one source's
+    # Delta commits and line counts keep the driver busy, another's parsing keeps the cores busy.
+    with ThreadPoolExecutor(max_workers=max(1, config.lake.bronze_parallel_sources)) as pool:
+        futures: dict[str, Future[SourceResult]] = {}
+        for name in order:
+            after = [futures[r.source] for r in sources[name].references if r.source in futures]
+            futures[name] = pool.submit(
+                _after,
+                after,
+                ingest_source,
+                spark,
+                lake,
+                config,
+                name,
+                schema=schemas[name],
+                now=started,
+                logged=logged.get(name, {}),
+                shared=shared,
+            )
+        return [futures[name].result() for name in order]
+
+
+def _after(
+    before: Sequence[Future[SourceResult]], fn: Callable[..., SourceResult], *args: Any, **kwargs: Any
+) -> SourceResult:
+    """Run `fn` once every future in `before` is done (re-raising their errors). Futures are submitted in
+    dependency order to a FIFO pool, so what this waits for has already started: no deadlock."""
+    for future in before:
+        future.result()
+    return fn(*args, **kwargs)
+
+
+def _create_shared_tables(lake: Lake) -> None:
+    """The quarantine and the ingest log exist before sources write to them concurrently."""
+    spark = lake.spark
+    if not lake.exists(QUARANTINE):
+        lake.overwrite(spark.createDataFrame([], QUARANTINE_SCHEMA), QUARANTINE, partition_by=["_source"])
+    if not lake.exists(INGEST_LOG):
+        lake.overwrite(spark.createDataFrame([], INGEST_LOG_SCHEMA), INGEST_LOG)
 
 
 def ingest_source(
@@ -128,9 +168,15 @@ def ingest_source(
     *,
     schema: T.StructType,
     now: dt.datetime,
-    done: dict[str, tuple[int, int]],
+    logged: dict[str, LogEntry],
+    shared: threading.Lock | None = None,
 ) -> SourceResult:
-    """Ingest the files of one source that are not in `done` (relative path -> size, modified ms)."""
+    """Ingest the files of one source not logged as done in `logged` (relative path -> its ingest log entry).
+
+    `shared` serialises the writes to the quarantine and the ingest log when sources run concurrently.
+    """
+    shared = shared or threading.Lock()
+    done = {path: (e.size, e.modified_ms) for path, e in logged.items() if e.status in DONE}
     contract = config.sources[name]
     clock = time.monotonic()
     result = SourceResult(name)
@@ -140,9 +186,11 @@ def ingest_source(
     ]
     new = [f for f in files if f.relative not in done]
     if new:
-        batch = Batch(spark, lake, name, contract, schema, new, _batch_id(name, now, new), now)
+        batch = Batch(spark, lake, name, contract, schema, new, _batch_id(name, now, new), now, shared)
         batch.run(result)
-        write_ingest_log(lake, name, result.files, batch.batch_id, now)
+        with shared:
+            retried = any(f.relative in logged for f in new)
+            write_ingest_log(lake, name, result.files, batch.batch_id, now, merge=retried)
     result.seconds = time.monotonic() - clock
     return result
 
@@ -159,73 +207,87 @@ class Batch:
     files: list[RawFile]
     batch_id: str
     now: dt.datetime
+    shared: threading.Lock
 
     def run(self, result: SourceResult) -> None:
-        """Write the valid rows, then quarantine the lines that did not land, then count; fills `result`.
+        """Parse and check every record once, then write the valid ones and quarantine the rest; fills `result`.
 
-        Two passes instead of a cache: the bronze write parses every line once; the quarantine pass re-reads the
-        lines, keeps those not in bronze (a cheap anti-join on file and line) and parses only them. Counts come from
-        the files (records read) and from the tables as written (landed, quarantined), so read = landed +
-        quarantined is a real check.
+        The checked records are persisted (memory, spilling to disk) so that the bronze write, the quarantine write
+        and the per-file counts read the raw files once. Records read per file come from the line-numbering pass over
+        the files; rows landed and quarantined per file from the persisted records; and the totals of both are
+        checked against the row counts Delta committed, so read = landed + quarantined is a real check.
         """
         results = {f.relative: FileResult(f, status="ingested" if f.size else "empty") for f in self.files}
         with_data = [f for f in self.files if f.size > 0]
         if with_data:
             self._scan_json_drift(with_data, result)
             records: dict[str, int] = {}
-            rows = self._rows(with_data, result, records)
-            evolved = self._evolved_columns(result)
-            relative = [f.relative for f in with_data]
-            self._write_valid(rows, [*self.schema.fieldNames(), *evolved], relative)
-            landed = self.lake.read(f"bronze.{self.name}").where(F.col("_file").isin(relative))
-            rejected = self._rows(with_data, None, {}, exclude=landed.select("_file", "_row"))
-            self._write_rejected(rejected, relative)
-            self._count(results, result, records, landed)
+            checked = self._rows(with_data, result, records)  # fills result.drift
+            columns = [*self.schema.fieldNames(), *self._evolved_columns(result)]
+            rows = self._for_writing(checked, columns)
+            rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+            try:
+                relative = [f.relative for f in with_data]
+                counted = self._count(results, result, records, rows)
+                valid = rows.where(F.size(F.col(REASONS)) == 0)
+                written = self._write_valid(valid, columns, relative)
+                written += self._write_rejected(rows.where(F.size(F.col(REASONS)) > 0), relative)
+                if written != counted:  # Delta committed other rows than were counted: retry the files next run
+                    for fr in results.values():
+                        if fr.status != "empty":
+                            fr.status = "mismatch"
+                if self.contract.format == "jsonl" and self.contract.drift == "rescue":
+                    result.drift += self._rescued_fields(valid)
+            finally:
+                rows.unpersist()
         result.files = list(results.values())
 
-    def _rows(
-        self,
-        files: list[RawFile],
-        result: SourceResult | None,
-        records: dict[str, int],
-        exclude: DataFrame | None = None,
-    ) -> DataFrame:
-        """Every record of `files` (but those in `exclude`), typed, with its reasons; `records` gets the counts."""
-        rows = self._checked(files, result, records, exclude)
+    def _rows(self, files: list[RawFile], result: SourceResult, records: dict[str, int]) -> DataFrame:
+        """Every record of `files`, typed, with its reasons; `records` gets the records per file."""
+        rows = self._checked(files, result, records)
         for ref in self.contract.references:
             row_id = "_row_id" if validate.is_array_reference(rows, ref) else None
             if row_id:
                 rows = rows.withColumn(row_id, F.concat_ws(":", "_file", "_row"))
             rows = rows.transform(self._reference_check(ref, row_id=row_id))
-        evolved = self._evolved_columns(result) if result is not None else []
+        evolved = self._evolved_columns(result)
         if evolved:
             rows = rows.withColumns({c: F.get_json_object(F.col(parse.RESCUED), f"$.{c}") for c in evolved})
         return rows
+
+    def _for_writing(self, rows: DataFrame, columns: list[str]) -> DataFrame:
+        """Only what the two writes need: the raw line is kept (as the payload) for rejected records alone."""
+        return rows.select(
+            *[F.col(f"`{c}`") for c in columns],
+            F.col(parse.RESCUED),
+            REASONS,
+            F.when(F.size(F.col(REASONS)) > 0, F.col(parse.LINE)).alias("_payload"),
+            "_file",
+            F.col("_row").cast("bigint").alias("_row"),
+            "_landing_date",
+        )
 
     def _reference_check(self, ref: Reference, row_id: str | None = None) -> validate.Transform:
         table = f"bronze.{ref.source}"
         keys = self.lake.read(table).select(ref.key)
         return validate.with_reference_check(ref, keys, table=f"{table}.{ref.key}", row_id=row_id)
 
-    def _checked(
-        self, files: list[RawFile], result: SourceResult | None, records: dict[str, int], exclude: DataFrame | None
-    ) -> DataFrame:
+    def _checked(self, files: list[RawFile], result: SourceResult, records: dict[str, int]) -> DataFrame:
         """Numbered, parsed rows with typed columns and every row-level reason except references."""
         contract = self.contract
         if contract.format == "csv":
-            parsed = self._parse_csv(files, result, records, exclude)
+            parsed = self._parse_csv(files, result, records)
         elif contract.format == "jsonl":
-            lines, counts = parse.numbered_lines(self.spark, files, "UTF-8", header=False, exclude=exclude)
+            lines, counts = parse.numbered_lines(self.spark, files, "UTF-8", header=False)
             records.update(counts)
             parsed = parse.parse_json(lines, self.schema, dict(contract.formats))
         else:
-            if result is not None:
-                found = self.spark.read.option("mergeSchema", "true").parquet(*[f.uri for f in files]).schema
-                where = files[0].relative if len(files) == 1 else f"{files[0].relative} (+{len(files) - 1} files)"
-                notes = schema_drift(self.name, where, found, self.schema)
-                enforce_policy(self.name, contract.drift, notes)
-                result.drift += notes
-            parsed, counts = parse.read_parquet(self.spark, files, self.schema, exclude=exclude)
+            found = self.spark.read.option("mergeSchema", "true").parquet(*[f.uri for f in files]).schema
+            where = files[0].relative if len(files) == 1 else f"{files[0].relative} (+{len(files) - 1} files)"
+            notes = schema_drift(self.name, where, found, self.schema)
+            enforce_policy(self.name, contract.drift, notes)
+            result.drift += notes
+            parsed, counts = parse.read_parquet(self.spark, files, self.schema)
             records.update(counts)
         _, as_text = parse.fast_formats(self.schema, dict(contract.formats))
         as_text = as_text if contract.format != "parquet" else set()
@@ -239,9 +301,7 @@ class Batch:
             checked = checked.transform(encoding_check())
         return checked.transform(validate.with_malformed_first())
 
-    def _parse_csv(
-        self, files: list[RawFile], result: SourceResult | None, records: dict[str, int], exclude: DataFrame | None
-    ) -> DataFrame:
+    def _parse_csv(self, files: list[RawFile], result: SourceResult, records: dict[str, int]) -> DataFrame:
         """Parse CSV files grouped by header (files may order or add columns differently)."""
         contract, columns = self.contract, self.schema.fieldNames()
         groups: dict[tuple[str, ...], list[RawFile]] = {}
@@ -256,13 +316,10 @@ class Batch:
                 notes.append(note)
             groups.setdefault(header, []).append(f)
         enforce_policy(self.name, contract.drift, notes)
-        if result is not None:
-            result.drift += notes
+        result.drift += notes
         frames = []
         for header, group in groups.items():
-            lines, counts = parse.numbered_lines(
-                self.spark, group, contract.encoding, header=contract.has_header, exclude=exclude
-            )
+            lines, counts = parse.numbered_lines(self.spark, group, contract.encoding, header=contract.has_header)
             records.update(counts)
             frames.append(parse.parse_csv(lines, header, contract, self.schema))
         parsed = frames[0]
@@ -293,63 +350,73 @@ class Batch:
         columns = self.schema.fieldNames()
         return sorted({c for n in result.drift for c in n.new_columns if c not in columns})
 
-    def _write_valid(self, rows: DataFrame, columns: list[str], files: list[str]) -> None:
-        """The rows without reasons, to bronze.<source>, replacing whatever an earlier attempt wrote for `files`."""
+    def _write_valid(self, valid: DataFrame, columns: list[str], files: list[str]) -> int:
+        """The rows without reasons, to bronze.<source>, replacing whatever an earlier attempt wrote for `files`.
+
+        Returns the rows Delta committed.
+        """
         business = [F.col(f"`{c}`") for c in columns]
-        valid = rows.where(F.size(F.col(REASONS)) == 0).select(
+        out = valid.select(
             *business,
-            F.col(parse.RESCUED).alias("_rescued_data"),
+            "_rescued_data",
             F.lit(self.name).alias("_source"),
             "_file",
-            F.col("_row").cast("bigint").alias("_row"),
+            "_row",
             "_landing_date",
             F.lit(self.now).cast("timestamp").alias("_ingested_at"),
             F.lit(self.batch_id).alias("_batch_id"),
             F.xxhash64(*business).alias("_record_hash"),
         )
-        evolve = self.contract.drift == "evolve"
-        self.lake.replace_where(valid, f"bronze.{self.name}", _in(files), merge_schema=evolve)
+        table = f"bronze.{self.name}"
+        before = self.lake.version(table)
+        self.lake.replace_where(out, table, _in(files), merge_schema=self.contract.drift == "evolve")
+        return _committed_rows(self.lake, table, before)
 
-    def _write_rejected(self, rejected: DataFrame, files: list[str]) -> None:
-        """Every record that did not land, with its reasons, to bronze._quarantine (replacing earlier attempts)."""
-        reasons = F.when(F.size(F.col(REASONS)) > 0, F.col(REASONS)).otherwise(
-            F.array(reason("not_landed", "the record did not land in bronze (internal error; re-run)"))
-        )
-        bad = rejected.withColumn(REASONS, reasons).select(
+    def _write_rejected(self, rejected: DataFrame, files: list[str]) -> int:
+        """Every record with a reason, to bronze._quarantine (replacing earlier attempts); returns rows committed."""
+        bad = rejected.select(
             F.lit(self.name).alias("_source"),
             "_file",
-            F.col("_row").cast("bigint").alias("_row"),
+            "_row",
             "_landing_date",
             F.get(F.col(REASONS), 0)["code"].alias("reason_code"),
             F.array_join(F.transform(F.col(REASONS), lambda r: r["message"]), "; ").alias("reason"),
-            F.col(parse.LINE).alias("payload"),
+            F.col("_payload").alias("payload"),
             F.lit(self.batch_id).alias("_batch_id"),
             F.lit(self.now).cast("timestamp").alias("_ingested_at"),
         )
         where = f"_source = {_sql_quote(self.name)} AND {_in(files)}"
-        self.lake.replace_where(bad, QUARANTINE, where, partition_by=["_source"])
+        with self.shared:
+            if rejected.isEmpty() and self.lake.read(QUARANTINE).where(where).isEmpty():
+                return 0  # nothing to write and nothing left by an earlier attempt: no empty commit
+            before = self.lake.version(QUARANTINE)
+            self.lake.replace_where(bad, QUARANTINE, where, partition_by=["_source"])
+            return _committed_rows(self.lake, QUARANTINE, before)
 
     def _count(
-        self, results: dict[str, FileResult], result: SourceResult, records: dict[str, int], landed: DataFrame
-    ) -> None:
-        """Records read (from the files) against rows landed and quarantined (from the tables as written)."""
-        files = list(results)
-        quarantine = self.lake.read(QUARANTINE).where((F.col("_source") == self.name) & F.col("_file").isin(files))
-        landed_counts = _per_file(landed)
-        q = quarantine.groupBy("_file", "reason_code").agg(F.count(F.lit(1)).alias("n")).collect()
+        self, results: dict[str, FileResult], result: SourceResult, records: dict[str, int], rows: DataFrame
+    ) -> int:
+        """Records read per file (from the files) against rows landed and quarantined (from the checked records);
+        a file whose counts do not add up is marked `mismatch` (not logged as done: the next run retries it).
+        Returns the rows counted, to check against the rows Delta commits."""
+        code = F.when(F.size(F.col(REASONS)) > 0, F.get(F.col(REASONS), 0)["code"])
+        counts = rows.groupBy("_file", code.alias("code")).agg(F.count(F.lit(1)).alias("n")).collect()
+        landed: Counter[str] = Counter()
         quarantined: Counter[str] = Counter()
-        for r in q:
-            quarantined[r["_file"]] += int(r["n"])
-            result.reasons[r["reason_code"]] += int(r["n"])
+        for r in counts:
+            if r["code"] is None:
+                landed[r["_file"]] += int(r["n"])
+            else:
+                quarantined[r["_file"]] += int(r["n"])
+                result.reasons[r["code"]] += int(r["n"])
         for rel, fr in results.items():
             if fr.status == "empty":
                 continue
-            fr.rows_read, fr.rows_landed = records.get(rel, 0), landed_counts.get(rel, 0)
+            fr.rows_read, fr.rows_landed = records.get(rel, 0), landed.get(rel, 0)
             fr.rows_quarantined = quarantined.get(rel, 0)
             if fr.rows_read != fr.rows_landed + fr.rows_quarantined:
                 fr.status = "mismatch"
-        if self.contract.format == "jsonl" and self.contract.drift == "rescue":
-            result.drift += self._rescued_fields(landed)
+        return sum(landed.values()) + sum(quarantined.values())
 
     def _rescued_fields(self, landed: DataFrame) -> list[DriftNote]:
         """New top-level JSON fields rescued into `_rescued_data` in this batch, per file."""
@@ -364,16 +431,21 @@ class Batch:
         return [DriftNote(self.name, r["_file"], new_columns=tuple(r["fields"])) for r in rows]
 
 
-def _per_file(df: DataFrame) -> dict[str, int]:
-    return {r["_file"]: int(r["n"]) for r in df.groupBy("_file").agg(F.count(F.lit(1)).alias("n")).collect()}
+def _committed_rows(lake: Lake, table: str, before: int) -> int:
+    """Rows written by the commit after version `before`, from Delta's own operation metrics."""
+    version, metrics = lake.last_commit(table)
+    return 0 if version == before else int(metrics.get("numOutputRows", -1))
 
 
 def _in(files: Sequence[str]) -> str:
     return "_file IN (" + ", ".join(_sql_quote(f) for f in files) + ")"
 
 
-def write_ingest_log(lake: Lake, name: str, results: list[FileResult], batch_id: str, now: dt.datetime) -> None:
-    """Record each file's outcome (MERGE on path). Files whose counts did not add up are retried next run."""
+def write_ingest_log(
+    lake: Lake, name: str, results: list[FileResult], batch_id: str, now: dt.datetime, *, merge: bool = True
+) -> None:
+    """Record each file's outcome: MERGE on path, or a plain append when no file has a log row yet (`merge`
+    False). Files whose counts did not add up are retried next run."""
     rows = [
         (
             r.file.relative,
@@ -394,22 +466,30 @@ def write_ingest_log(lake: Lake, name: str, results: list[FileResult], batch_id:
         for r in results
     ]
     df = lake.spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
-    lake.merge(df, INGEST_LOG, ["path"])
+    if merge:
+        lake.merge(df, INGEST_LOG, ["path"])
+    else:
+        lake.append(df, INGEST_LOG)
 
 
-def _logged_files(lake: Lake) -> dict[str, dict[str, tuple[int, int]]]:
-    """Files already ingested, per source: relative path -> (size, modified ms)."""
+@dataclass(frozen=True)
+class LogEntry:
+    """A file's row in the ingest log."""
+
+    size: int
+    modified_ms: int
+    status: str
+
+
+def _logged_files(lake: Lake) -> dict[str, dict[str, LogEntry]]:
+    """Every file in the ingest log, per source: relative path -> its entry."""
     if not lake.exists(INGEST_LOG):
         return {}
-    rows = (
-        lake.read(INGEST_LOG)
-        .where(F.col("status").isin(*DONE))
-        .select("source", "path", "size_bytes", "modified_ms")
-        .collect()
-    )
-    logged: dict[str, dict[str, tuple[int, int]]] = {}
+    rows = lake.read(INGEST_LOG).select("source", "path", "size_bytes", "modified_ms", "status").collect()
+    logged: dict[str, dict[str, LogEntry]] = {}
     for r in rows:
-        logged.setdefault(r["source"], {})[r["path"]] = (int(r["size_bytes"]), int(r["modified_ms"]))
+        entry = LogEntry(int(r["size_bytes"]), int(r["modified_ms"]), str(r["status"]))
+        logged.setdefault(r["source"], {})[r["path"]] = entry
     return logged
 
 

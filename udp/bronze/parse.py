@@ -76,14 +76,12 @@ def numbered_lines(
     files: Sequence[RawFile],
     encoding: str,
     header: bool,
-    exclude: DataFrame | None = None,
 ) -> tuple[DataFrame, dict[str, int]]:
     """The files' lines with `_file`, `_landing_date` and `_row` (1-based line number), and the records per file.
 
     Blank lines and the header are not records. A cheap first pass counts the lines of every file split; a line's
     number is the lines in earlier splits of its file plus its position in its split (the monotonically increasing
-    id is ordered within a split, and both passes read the same files the same way). `exclude` (columns `_file`,
-    `_row`) drops lines already handled.
+    id is ordered within a split, and both passes read the same files the same way).
     """
     lines = read_lines(spark, [f.uri for f in files], encoding)
     blank = F.trim(F.col(LINE)) == F.lit("")
@@ -113,10 +111,7 @@ def numbered_lines(
     keep = ~blank
     if header:
         keep = keep & (F.col("_row") > 1)
-    numbered = numbered.where(keep).drop("_base", BLOCK)
-    if exclude is not None:
-        numbered = numbered.join(exclude, ["_file", "_row"], "left_anti")
-    return numbered, records
+    return numbered.where(keep).drop("_base", BLOCK), records
 
 
 def fast_formats(schema: T.StructType, formats: dict[str, str]) -> tuple[dict[str, str], set[str]]:
@@ -234,7 +229,7 @@ def parse_json(lines: DataFrame, schema: T.StructType, formats: dict[str, str]) 
 
 
 def read_parquet(
-    spark: SparkSession, files: Sequence[RawFile], schema: T.StructType, exclude: DataFrame | None = None
+    spark: SparkSession, files: Sequence[RawFile], schema: T.StructType
 ) -> tuple[DataFrame, dict[str, int]]:
     """Parquet rows with `_file`, `_landing_date` and the 1-based row number `_row`, and the rows per file."""
     df = spark.read.format("parquet").schema(schema).load([f.uri for f in files])
@@ -256,10 +251,7 @@ def read_parquet(
         F.lit(None).cast("array<string>").alias(UNKNOWN_FIELDS),
         F.lit(None).cast("string").alias(RESCUED),
     )
-    rows = rows.join(F.broadcast(meta), PATH)
-    if exclude is not None:
-        rows = rows.join(exclude, ["_file", "_row"], "left_anti")
-    return rows, records
+    return rows.join(F.broadcast(meta), PATH), records
 
 
 def _is_nested(dtype: T.DataType) -> bool:
