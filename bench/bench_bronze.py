@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_bronze.py                          # --customers 200000 --skus 200000 --days 30
     .venv/bin/python bench/bench_bronze.py --customers 20000 --skus 50000
+    .venv/bin/python bench/bench_bronze.py --parallel 1                # bronze one source at a time
 
 The plain copy reads each source with Spark's own reader and the source's format options (CSV as text columns with
 the header, JSON lines and Parquet with the contract's schema) and appends it to a Delta table: no line numbers, no
@@ -64,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skus", type=int, default=200_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--parallel", type=int, default=2, help="lake.bronze_parallel_sources for udp bronze")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and lakes")
     args = parser.parse_args(argv)
 
@@ -80,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"spark.jars_dir={ROOT / '.jars'}",
                 "catalog.implementation=in-memory",
                 "spark.conf.spark.driver.memory=6g",
+                f"lake.bronze_parallel_sources={args.parallel}",
             ],
         )
         spark = build_spark(config, app_name="bench-bronze")
@@ -104,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("| step | rows | seconds | rows/s |")
         print("|---|---|---|---|")
         print(f"| plain read -> Delta append | {plain_rows:,} | {plain_s:.1f} | {plain_rows / plain_s:,.0f} |")
-        label = f"udp bronze ({landed:,} landed + {quarantined:,} quarantined)"
+        label = f"udp bronze ({landed:,} landed + {quarantined:,} quarantined), {args.parallel} sources at a time"
         print(f"| {label} | {read:,} | {bronze_s:.1f} | {read / bronze_s:,.0f} |")
         print(f"ratio plain/bronze = {plain_s / bronze_s:.2f}")
         spark.stop()

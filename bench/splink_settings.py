@@ -148,12 +148,12 @@ def run_splink(
     run.seconds = time.monotonic() - started
 
     # Not timed: counts for the report.
-    run.records = int(con.execute("SELECT count(*) FROM customer_records").fetchone()[0])  # type: ignore[index]
-    run.predicted_pairs = int(con.execute(f"SELECT count(*) FROM {predictions.physical_name}").fetchone()[0])  # type: ignore[index]
-    sizes = con.execute(
-        f"SELECT count(*), max(n) FROM (SELECT cluster_id, count(*) n FROM {clusters.physical_name} GROUP BY 1)"
-    ).fetchone()
-    run.clusters, run.largest_cluster = int(sizes[0]), int(sizes[1])  # type: ignore[index]
+    run.records = int(_one_row(con, "SELECT count(*) FROM customer_records")[0])
+    run.predicted_pairs = int(_one_row(con, f"SELECT count(*) FROM {predictions.physical_name}")[0])
+    sizes = _one_row(
+        con, f"SELECT count(*), max(n) FROM (SELECT cluster_id, count(*) n FROM {clusters.physical_name} GROUP BY 1)"
+    )
+    run.clusters, run.largest_cluster = int(sizes[0]), int(sizes[1])
     for extra in extra_thresholds:
         again = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predictions, threshold_match_probability=extra
@@ -163,3 +163,11 @@ def run_splink(
         run.extra_clusters[extra] = path
     con.close()
     return run
+
+
+def _one_row(con: Any, sql: str) -> tuple[Any, ...]:
+    """The single row an aggregate query returns."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from: {sql}")
+    return tuple(row)
