@@ -268,6 +268,22 @@ def test_customer_360_sums_purchases_and_touches_per_channel(spark: SparkSession
     )
 
 
+def test_customer_360_lifetime_value_does_not_depend_on_row_order(spark: SparkSession) -> None:
+    """A sum of doubles depends on the order Spark adds them in (0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1), which
+    differs between runs with the partitioning; an exact decimal sum does not, so an unchanged input gives an
+    unchanged table."""
+    settings = Customer360Settings(channels=(), include_pii=())
+    people = frame(spark, SILVER_CUSTOMERS_DDL, [{"customer_id": "C1"}])
+    values = [0.1, 0.2, 0.3]
+    totals = []
+    for ordered in (values, values[::-1]):
+        rows = [touch(customer_id="C1", event_type="purchase", value=v) for v in ordered]
+        tps = frame(spark, SILVER_TOUCHPOINTS_DDL, rows).coalesce(1)
+        out = people.transform(to_customer_360(tps, settings, as_of=dt.date(2026, 1, 1), age_bands=(18,)))
+        totals += [r["lifetime_value"] for r in out.collect()]
+    assert totals == [0.6, 0.6]
+
+
 def test_customer_360_copies_raw_pii_only_when_configured(spark: SparkSession) -> None:
     settings = Customer360Settings(channels=(), include_pii=("email",))
     people = frame(spark, SILVER_CUSTOMERS_DDL, [{"customer_id": "C1", "email": "ann@x.org"}])
