@@ -98,8 +98,7 @@ class Lake:
         """The table's latest commit version, or -1 when it does not exist."""
         if not self.exists(table):
             return -1
-        row = self.delta_table(table).history(1).select("version").first()
-        return int(row["version"]) if row else -1
+        return self.last_commit(table)[0]
 
     def last_commit(self, table: str) -> tuple[int, dict[str, str]]:
         """The latest commit's version and `operationMetrics` (one read of the log)."""
@@ -108,8 +107,7 @@ class Lake:
 
     def last_operation_metrics(self, table: str) -> dict[str, str]:
         """`operationMetrics` of the latest commit (e.g. numOutputRows, numTargetRowsInserted)."""
-        row = self.delta_table(table).history(1).select("operationMetrics").first()
-        return dict(row["operationMetrics"] or {}) if row else {}
+        return self.last_commit(table)[1]
 
     # ---------------------------------------------------------------------------------------------------------------
     # Writes

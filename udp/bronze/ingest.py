@@ -228,11 +228,11 @@ class Batch:
             rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
             try:
                 relative = [f.relative for f in with_data]
-                counted = self._count(results, result, records, rows)
+                landed, quarantined = self._count(results, result, records, rows)
                 valid = rows.where(F.size(F.col(REASONS)) == 0)
                 written = self._write_valid(valid, columns, relative)
-                written += self._write_rejected(rows.where(F.size(F.col(REASONS)) > 0), relative)
-                if written != counted:  # Delta committed other rows than were counted: retry the files next run
+                written += self._write_rejected(rows.where(F.size(F.col(REASONS)) > 0), relative, quarantined)
+                if written != landed + quarantined:  # Delta committed other rows than were counted: retry next run
                     for fr in results.values():
                         if fr.status != "empty":
                             fr.status = "mismatch"
@@ -372,8 +372,9 @@ class Batch:
         self.lake.replace_where(out, table, _in(files), merge_schema=self.contract.drift == "evolve")
         return _committed_rows(self.lake, table, before)
 
-    def _write_rejected(self, rejected: DataFrame, files: list[str]) -> int:
-        """Every record with a reason, to bronze._quarantine (replacing earlier attempts); returns rows committed."""
+    def _write_rejected(self, rejected: DataFrame, files: list[str], expected: int) -> int:
+        """Every record with a reason (`expected` of them, as counted), to bronze._quarantine (replacing earlier
+        attempts); returns the rows committed."""
         bad = rejected.select(
             F.lit(self.name).alias("_source"),
             "_file",
@@ -387,7 +388,7 @@ class Batch:
         )
         where = f"_source = {_sql_quote(self.name)} AND {_in(files)}"
         with self.shared:
-            if rejected.isEmpty() and self.lake.read(QUARANTINE).where(where).isEmpty():
+            if expected == 0 and self.lake.read(QUARANTINE).where(where).isEmpty():
                 return 0  # nothing to write and nothing left by an earlier attempt: no empty commit
             before = self.lake.version(QUARANTINE)
             self.lake.replace_where(bad, QUARANTINE, where, partition_by=["_source"])
@@ -395,10 +396,10 @@ class Batch:
 
     def _count(
         self, results: dict[str, FileResult], result: SourceResult, records: dict[str, int], rows: DataFrame
-    ) -> int:
+    ) -> tuple[int, int]:
         """Records read per file (from the files) against rows landed and quarantined (from the checked records);
         a file whose counts do not add up is marked `mismatch` (not logged as done: the next run retries it).
-        Returns the rows counted, to check against the rows Delta commits."""
+        Returns the rows landed and quarantined, to check against the rows Delta commits."""
         code = F.when(F.size(F.col(REASONS)) > 0, F.get(F.col(REASONS), 0)["code"])
         counts = rows.groupBy("_file", code.alias("code")).agg(F.count(F.lit(1)).alias("n")).collect()
         landed: Counter[str] = Counter()
@@ -416,7 +417,7 @@ class Batch:
             fr.rows_quarantined = quarantined.get(rel, 0)
             if fr.rows_read != fr.rows_landed + fr.rows_quarantined:
                 fr.status = "mismatch"
-        return sum(landed.values()) + sum(quarantined.values())
+        return sum(landed.values()), sum(quarantined.values())
 
     def _rescued_fields(self, landed: DataFrame) -> list[DriftNote]:
         """New top-level JSON fields rescued into `_rescued_data` in this batch, per file."""
