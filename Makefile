@@ -4,13 +4,14 @@
 PYTHON      ?= python3.11
 VENV        := .venv
 VENV_COMPAT := .venv-compat
+VENV_RUNTIME := .venv-runtime
 JARS        := .jars
 POM         := tools/delta-jars/pom.xml
 MVN         := mvn -B -q -f $(POM)
 PYTEST_ARGS ?=
 DEMO_DIR    ?= demo
 
-.PHONY: setup setup-compat test test-compat demo lint bench clean
+.PHONY: setup setup-compat test test-compat demo lint bench clean rehearsal venv-archive
 
 setup: $(VENV)/.installed $(JARS)/spark-4.0/.fetched
 
@@ -36,6 +37,34 @@ $(JARS)/spark-3.5/.fetched: $(POM)
 	rm -rf $(JARS)/spark-3.5
 	$(MVN) -Pspark35 dependency:copy-dependencies -DincludeGroupIds=io.delta -DoutputDirectory=$(CURDIR)/$(JARS)/spark-3.5
 	touch $@
+
+# Hadoop's S3A connector for the rehearsal's s3a:// lake (a cluster's nodes have their own S3 connector; never shipped).
+S3A_GROUPS := org.apache.hadoop,software.amazon.awssdk,com.amazonaws,org.wildfly.openssl
+$(JARS)/s3a-spark-4.0/.fetched: $(POM)
+	rm -rf $(JARS)/s3a-spark-4.0
+	$(MVN) -Pspark40,s3a dependency:copy-dependencies -DincludeGroupIds=$(S3A_GROUPS) -DoutputDirectory=$(CURDIR)/$(JARS)/s3a-spark-4.0
+	touch $@
+
+# A Python with udp's runtime dependencies only (install_requires; not udp, not pyspark): what a cluster node has.
+$(VENV_RUNTIME)/.installed: $(VENV)/.installed
+	rm -rf $(VENV_RUNTIME)
+	$(PYTHON) -m venv $(VENV_RUNTIME)
+	$(VENV)/bin/python -c "import importlib.metadata as m; print('\n'.join(r for r in m.requires('udp') if 'extra ==' not in r))" > $(VENV_RUNTIME)/requirements.txt
+	$(VENV_RUNTIME)/bin/pip install -q -r $(VENV_RUNTIME)/requirements.txt
+	touch $@
+
+# EMR Serverless: that Python packed with venv-pack (--venv-archive). Build it on the release's OS and architecture
+# (Amazon Linux 2023, x86_64 or arm64) with the release's Python minor version: the archive links to that interpreter.
+venv-archive: dist/udp-venv.tar.gz
+dist/udp-venv.tar.gz: $(VENV_RUNTIME)/.installed
+	mkdir -p dist
+	rm -f $@
+	$(VENV)/bin/venv-pack -p $(VENV_RUNTIME) -o $@ -q
+
+# The production path on this machine: a Spark standalone cluster, moto's S3 API through s3a://, every stage
+# submitted by ./spark-submit.sh in an empty environment (tests/rehearsal/rehearse.py; services stopped on exit).
+rehearsal: setup $(JARS)/s3a-spark-4.0/.fetched dist/udp-venv.tar.gz
+	$(VENV)/bin/python -m tests.rehearsal.rehearse $(REHEARSAL_ARGS)
 
 # pytest exits 5 when it collected nothing: that is a broken selection, never a pass.
 define run_pytest

@@ -26,7 +26,8 @@ setup(
         "dev": [
             "pytest==9.2.0",
             "chispa==0.12.0",
-            "moto[s3,iam]==5.2.5",
+            "moto[s3,iam,server]==5.2.5",
+            "venv-pack==0.2.0",
             "ruff==0.17.6",
             "mypy==2.4.1",
             "types-PyYAML==6.0.12.20261122",

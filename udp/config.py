@@ -104,7 +104,11 @@ class Config:
 
 # Keys that are not configuration values but loader directives.
 _DIRECTIVES = ("extends",)
-_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# `${NAME}` or `${NAME:-default}`; `$${...}` is a literal `${...}` (how a resolved file keeps a value that has one).
+_ENV_RE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Names of environment variables and Spark confs that hold credentials. Configuration is resolved where a job is
+# launched and shipped with it (udp/launch.py), so a credential in it would travel in the job's archive.
+_SECRET_RE = re.compile(r"(?i)(secret|password|passwd|session_?token|access_?key(?!_?id)|private_?key|credentials?$)")
 
 
 def load_config(
@@ -259,7 +263,15 @@ def _interpolate(node: Any, prov: Mapping[str, str], env: Mapping[str, str], at:
     if isinstance(node, str) and "${" in node:
 
         def sub(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
+            escaped, name, default = m.group(1), m.group(2), m.group(3)
+            if escaped:
+                return m.group(0)[1:]
+            if _SECRET_RE.search(name):
+                raise ConfigError(
+                    f"{_origin(prov, '.'.join(at))}: key '{'.'.join(at)}' uses ${{{name}}}, which holds a secret: "
+                    "secrets never go into configuration (it is shipped with the job); credentials come from the "
+                    "AWS default chain (instance or job role, environment, profile)"
+                )
             if name in env:
                 return env[name]
             if default is not None:
@@ -282,6 +294,13 @@ def _interpolate(node: Any, prov: Mapping[str, str], env: Mapping[str, str], at:
 def _build(merged: dict[str, Any], prov: Mapping[str, str], files: tuple[str, ...]) -> Config:
     for directive in _DIRECTIVES:
         merged.pop(directive, None)
+    spark_conf = merged.get("spark", {}).get("conf", {}) if isinstance(merged.get("spark"), dict) else {}
+    for key in spark_conf if isinstance(spark_conf, dict) else ():
+        if _SECRET_RE.search(str(key).replace(".", "_")):
+            raise ConfigError(
+                f"{_origin(prov, f'spark.conf.{key}')}: key 'spark.conf.{key}' is a credential: secrets never go into "
+                "configuration (it is shipped with the job); credentials come from the AWS default chain"
+            )
     merged["files"] = list(files)
     cfg = _convert(Config, merged, prov, ())
     assert isinstance(cfg, Config)
@@ -417,6 +436,24 @@ def _close_match(key: str, candidates: Mapping[str, Any]) -> str | None:
 
     found = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.75)
     return found[0] if found else None
+
+
+def resolved_yaml(config: Config, header: str = "") -> str:
+    """The whole configuration as one self-contained YAML file: no `extends`, every `${ENV}` already resolved.
+    `load_config([that file])` gives back an equal `Config` (the launcher ships it with a job)."""
+    plain = _to_plain(config)
+    plain.pop("files")
+    body = yaml.safe_dump(_escape_env(plain), sort_keys=False, allow_unicode=True, width=120)
+    comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    return comment + body
+
+
+def _escape_env(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _escape_env(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_escape_env(v) for v in node]
+    return node.replace("${", "$${") if isinstance(node, str) else node
 
 
 def _to_plain(obj: Any) -> Any:

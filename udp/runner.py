@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from udp.config import Config, load_config
@@ -73,3 +74,24 @@ def run_job(
     summary.started = started
     print(summary.render())
     return 0
+
+
+@dataclass(frozen=True)
+class JobEntry:
+    """What a `jobs/<name>.py` file runs: `<module>.main(argv)`, with the module's argument parser and pre-Spark
+    check, so the launcher can check a job's arguments and configuration before anything is submitted."""
+
+    module: str
+    main: str = "main"
+    parser: str = "parser"
+    check: str | None = None
+
+
+# jobs/<name>.py -> the module it runs. Each job file is a thin `from <module> import main` entry point.
+JOBS: dict[str, JobEntry] = {
+    "bronze_ingest": JobEntry("udp.bronze.job", check="check"),
+    "silver_build": JobEntry("udp.silver.job"),
+    "gold_build": JobEntry("udp.gold.job"),
+    "gold_export": JobEntry("udp.gold.commands", main="export_main", parser="export_parser", check="check_export"),
+    "personalize_driver": JobEntry("udp.personalize.job"),
+}

@@ -100,7 +100,18 @@ def build_spark(config: Config, app_name: str | None = None) -> SparkSession:
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(config.spark.log_level)
+    if config.spark.mode == "cluster":
+        require_cluster_master(str(spark.sparkContext.master))
     return spark
+
+
+def require_cluster_master(master: str) -> None:
+    """A cluster configuration run on a local master would silently do a cluster's work on one machine: refuse."""
+    if master.startswith("local"):
+        raise EnvironmentSetupError(
+            f"spark.mode is cluster but the Spark master is {master}: submit with ./spark-submit.sh --env "
+            "cluster|emr|emr-serverless (spark-submit provides the master), or use conf/local.yaml"
+        )
 
 
 def _local_dir(path: str) -> str:

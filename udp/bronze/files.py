@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from udp.errors import InputPathError
+from udp.hadoopfs import HadoopFS
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -42,40 +43,16 @@ class RawFile:
             return None
 
 
-def _fs(spark: SparkSession, uri: str) -> tuple[Any, Any]:
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-
-
-def qualify(spark: SparkSession, location: str) -> str:
-    """A location as a fully qualified URI (`/data/raw` -> `file:/data/raw`)."""
-    path, fs = _fs(spark, location)
-    return str(fs.makeQualified(path).toString()).rstrip("/")
-
-
 def list_files(spark: SparkSession, raw_root: str, pattern: str) -> list[RawFile]:
     """Files matching `pattern` (a glob relative to `raw_root`), sorted by relative path."""
-    root_path, root_fs = _fs(spark, raw_root)
-    if not root_fs.exists(root_path):
+    fs = HadoopFS(spark)
+    if not fs.exists(raw_root):
         raise InputPathError(f"raw folder not found: {raw_root} (set paths.raw)")
-    root = qualify(spark, raw_root)
-    glob_path, fs = _fs(spark, f"{root}/{pattern}")
-    statuses = fs.globStatus(glob_path) or []
-    found = []
-    for status in statuses:
-        if not status.isFile():
-            continue
-        uri = str(status.getPath().toString())
-        found.append(
-            RawFile(
-                uri=uri,
-                relative=relative_to(root, uri),
-                size=int(status.getLen()),
-                modified_ms=int(status.getModificationTime()),
-            )
-        )
+    root = fs.qualify(raw_root)
+    found = [
+        RawFile(uri=f.uri, relative=relative_to(root, f.uri), size=f.size, modified_ms=f.modified_ms)
+        for f in fs.glob(f"{root}/{pattern}")
+    ]
     return sorted(found, key=lambda f: f.relative)
 
 
@@ -97,13 +74,5 @@ def normalise_uri(uri: str) -> str:
 
 def read_first_line(spark: SparkSession, uri: str, encoding: str) -> str:
     """The first line of a file (its CSV header), decoded with the source's encoding."""
-    path, fs = _fs(spark, uri)
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    stream = fs.open(path)
-    try:
-        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, encoding))
-        line = reader.readLine()
-    finally:
-        stream.close()
-    return str(line or "").removeprefix("\ufeff")
+    lines = HadoopFS(spark).read_lines(uri, encoding, limit=1)
+    return (lines[0] if lines else "").removeprefix("\ufeff")

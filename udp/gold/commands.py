@@ -119,7 +119,7 @@ def _export(spark: SparkSession, config: Config, args: argparse.Namespace) -> Su
     return add_report(summary, result.checks)
 
 
-def _check_export(config: Config, args: argparse.Namespace) -> None:
+def check_export(config: Config, args: argparse.Namespace) -> None:
     from udp.gold.export import check_snapshot_id
 
     if args.snapshot:
@@ -127,7 +127,7 @@ def _check_export(config: Config, args: argparse.Namespace) -> None:
 
 
 def export_main(argv: Sequence[str]) -> int:
-    return run_job(export_parser(), argv, _export, _check_export)
+    return run_job(export_parser(), argv, _export, check_export)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

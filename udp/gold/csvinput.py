@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from udp.errors import InputPathError
 from udp.gold.preflight import Check, DatasetInput
 from udp.gold.schemas import SchemaError, default_schema, parse_fields
+from udp.hadoopfs import HadoopFS
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -34,61 +35,16 @@ class CsvFile:
     header: str
 
 
-def _fs(spark: SparkSession, uri: str) -> tuple[Any, Any]:
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-
-
-def read_text(spark: SparkSession, uri: str) -> str | None:
-    """A whole (small) file as UTF-8 text, or None when it does not exist."""
-    path, fs = _fs(spark, uri)
-    if not fs.exists(path):
-        return None
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    stream = fs.open(path)
-    try:
-        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
-        lines = []
-        line = reader.readLine()
-        while line is not None:
-            lines.append(str(line))
-            line = reader.readLine()
-    finally:
-        stream.close()
-    return "\n".join(lines)
-
-
 def list_csv_files(spark: SparkSession, location: str) -> list[CsvFile]:
     """The data files at `location` (a file, or a folder's files) with their size and first line."""
-    path, fs = _fs(spark, location)
-    if not fs.exists(path):
+    fs = HadoopFS(spark)
+    if not fs.exists(location):
         raise InputPathError(f"CSV location not found: {location}")
-    statuses = [fs.getFileStatus(path)] if fs.getFileStatus(path).isFile() else list(fs.listStatus(path) or [])
-    found = []
-    for status in statuses:
-        name = str(status.getPath().getName())
-        if not status.isFile() or name.startswith(("_", ".")):
-            continue
-        uri = str(status.getPath().toString())
-        found.append(CsvFile(uri, int(status.getLen()), _first_line(spark, uri)))
+    found = [CsvFile(f.uri, f.size, fs.first_line(f.uri)) for f in fs.list_files(location)]
+    found = [f for f in found if not f.uri.rstrip("/").rsplit("/", 1)[-1].startswith(("_", "."))]
     if not found:
         raise InputPathError(f"no CSV files at {location}")
-    return sorted(found, key=lambda f: f.uri)
-
-
-def _first_line(spark: SparkSession, uri: str) -> str:
-    path, fs = _fs(spark, uri)
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    stream = fs.open(path)
-    try:
-        line = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8")).readLine()
-    finally:
-        stream.close()
-    return str(line or "").removeprefix("\ufeff").rstrip("\r")
+    return found
 
 
 def load_schema(spark: SparkSession, dataset: str, location: str, schemas_dir: str | None) -> dict[str, Any] | None:
@@ -98,7 +54,7 @@ def load_schema(spark: SparkSession, dataset: str, location: str, schemas_dir: s
         parent = posixpath.dirname(location.rstrip("/"))
         candidates.append(posixpath.join(parent, "schemas", f"{dataset}.json"))
     for uri in candidates:
-        text = read_text(spark, uri)
+        text = HadoopFS(spark).read_text(uri)
         if text is None:
             if schemas_dir:
                 raise InputPathError(f"schema file not found: {uri} (--schemas holds <dataset>.json files)")

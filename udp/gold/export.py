@@ -8,10 +8,10 @@
         manifest.json                             snapshot, rows, bytes and sha256 per file, schema names, time
 
 The gold tables are read at one version each; preflight runs on exactly that data and an error refuses the export
-unless `--force` (the manifest then lists the failed rules). Spark writes the lines to a staging folder (a local
-temp folder in local mode; `<export>/personalize/_staging/<snapshot>` on a cluster), then only the part files are
-published — renamed, counted and hashed — with boto3 for s3:// destinations. The manifest is written last, so a
-folder with a manifest is complete. Re-exporting a snapshot id replaces its folder.
+unless `--force` (the manifest then lists the failed rules). Executors write the lines to a staging folder and
+measure each file (size, sha256, lines); the files are then moved to their final names (udp/gold/publish.py: a
+rename within the destination's FileSystem, so no data passes through the driver). The manifest is written last,
+so a folder with a manifest is complete. Re-exporting a snapshot id replaces its folder.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import math
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,8 +87,8 @@ def export_snapshot(
     if bad and not force:
         raise ExportRefusedError(f"export refused: {failure_line(checks)} (see `udp validate`; --force exports anyway)")
     root = export_location(config, snapshot)
-    staging_root = _staging(config, snapshot)
-    publish.remove_tree(root)
+    out = publish.publisher(lake.spark, config.paths.export, snapshot)
+    out.remove_tree(root)
     datasets: dict[str, Any] = {}
     try:
         for item in gold.inputs:
@@ -98,26 +97,19 @@ def export_snapshot(
             size = next((int(c.value) for c in checks if c.dataset == item.dataset and c.rule == "import_size"), 0)
             files = max(1, math.ceil(size / (config.gold.export.max_file_mb * 1000**2)))
             lines = item.frame.select(csv_line(fields).alias(header_line(fields))).repartition(files)
-            staging = publish.join(staging_root, item.dataset)
+            staging = publish.join(out.staging, item.dataset)
             lines.write.mode("overwrite").options(**VERBATIM).csv(staging)
             written: list[dict[str, Any]] = []
-            for i, part in enumerate(publish.list_parts(staging)):
-                dest = publish.join(root, item.dataset, f"{item.dataset}-{i:05d}.csv")
-                info = publish.copy_file(part, dest)
-                written.append(
-                    {
-                        "path": f"{item.dataset}/{item.dataset}-{i:05d}.csv",
-                        "rows": info.lines - 1,
-                        "bytes": info.bytes,
-                        "sha256": info.sha256,
-                    }
-                )
+            for i, part in enumerate(publish.part_files(lake.spark, staging)):
+                name = f"{item.dataset}/{item.dataset}-{i:05d}.csv"
+                out.move(part.uri, publish.join(root, name))
+                written.append({"path": name, "rows": part.lines - 1, "bytes": part.bytes, "sha256": part.sha256})
             rows = sum(f["rows"] for f in written)
             expected = item.frame.count()
             if rows != expected:
                 raise ExportError(f"{item.dataset}: wrote {rows:,} rows but {TABLES[item.dataset]} has {expected:,}")
             schema_file = f"schemas/{item.dataset}.json"
-            publish.write_text(publish.join(root, schema_file), schema_json(item.schema))
+            out.write_text(publish.join(root, schema_file), schema_json(item.schema))
             datasets[item.dataset] = {
                 "table": TABLES[item.dataset],
                 "table_version": gold.versions[item.dataset],
@@ -129,18 +121,10 @@ def export_snapshot(
                 "files": written,
             }
     finally:
-        publish.remove_tree(staging_root)
+        out.remove_tree(out.staging)
     manifest = _manifest(snapshot, now, datasets, checks, forced=bool(bad))
-    publish.write_text(publish.join(root, "manifest.json"), json.dumps(manifest, indent=2) + "\n")
+    out.write_text(publish.join(root, "manifest.json"), json.dumps(manifest, indent=2) + "\n")
     return ExportResult(snapshot, root, checks, manifest)
-
-
-def _staging(config: Config, snapshot: str) -> str:
-    if config.gold.export.staging_dir:
-        return publish.join(config.gold.export.staging_dir, snapshot)
-    if config.spark.mode == "local":
-        return tempfile.mkdtemp(prefix=f"udp-export-{snapshot}-")
-    return publish.join(config.paths.export, "personalize", "_staging", snapshot)
 
 
 def _manifest(

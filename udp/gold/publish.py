@@ -1,18 +1,29 @@
-"""Publishing export files to a local folder or to S3 (boto3, credentials and endpoint from the default chain).
+"""Publishing an export: executors write the part files to a staging folder, each is then moved to its final name.
 
-Every file is streamed once: its bytes are counted, hashed (sha256) and their lines counted while being copied, so
-the manifest describes exactly what was written.
+Where Spark's Hadoop FileSystem reaches the destination (local folders, s3a://, EMR's s3://, hdfs://), staging is
+beside it (`<export>/personalize/_staging/<snapshot>`) and publishing is a rename — on an object store a server-side
+copy — so no data passes through the driver. Only in local mode with an s3:// destination that local Spark cannot
+write (no S3 connector on a laptop) does Spark stage in a local temporary folder, from which the driver uploads each
+file with boto3 (credentials and endpoint from the AWS default chain).
+
+The size, sha256 and line count of every file are computed by executors from the staged bytes (`part_files`), so
+the manifest describes exactly what was written. Each file is hashed whole by one task: `gold.export.max_file_mb`
+bounds the memory that takes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-CHUNK = 8 * 1024 * 1024
+from udp.errors import InputPathError
+from udp.hadoopfs import HadoopFS
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 S3_SCHEMES = ("s3://", "s3a://", "s3n://")
 
 
@@ -27,15 +38,16 @@ def split_s3(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _s3() -> Any:
-    import boto3
-
-    return boto3.client("s3")
+def join(root: str, *parts: str) -> str:
+    """Path join that keeps URIs as URIs."""
+    if "://" in root:
+        return "/".join([root.rstrip("/"), *parts])
+    return str(Path(root, *parts))
 
 
 @dataclass(frozen=True)
-class Published:
-    """One file as written: size, sha256 and number of lines (header included)."""
+class PartFile:
+    """One file Spark wrote: where, its size, sha256 and number of lines (header included)."""
 
     uri: str
     bytes: int
@@ -43,83 +55,89 @@ class Published:
     lines: int
 
 
-class _Counting:
-    """A read-only stream that hashes and counts what passes through it."""
+def part_files(spark: SparkSession, folder: str) -> list[PartFile]:
+    """The `part-*` files Spark wrote into `folder` (no `_SUCCESS`, no `.crc`), measured by executors, sorted."""
+    from pyspark.sql import functions as F
 
-    def __init__(self, source: IO[bytes]) -> None:
-        self.source = source
-        self.digest = hashlib.sha256()
-        self.size = 0
-        self.lines = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.source.read(size if size and size > 0 else CHUNK)
-        self.digest.update(data)
-        self.size += len(data)
-        self.lines += data.count(b"\n")
-        return data
-
-
-def list_parts(folder: str) -> list[str]:
-    """The `part-*` data files Spark wrote into `folder` (no `_SUCCESS`, no `.crc`), sorted."""
-    if is_s3(folder):
-        bucket, prefix = split_s3(folder.rstrip("/") + "/")
-        pages = _s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
-        scheme = folder.split("://", 1)[0]
-        return sorted(f"{scheme}://{bucket}/{k}" for k in keys if k.rsplit("/", 1)[-1].startswith("part-"))
-    return sorted(str(p) for p in Path(folder).glob("part-*") if p.is_file() and not p.name.endswith(".crc"))
+    text = F.col("content").cast("string")
+    rows = (
+        spark.read.format("binaryFile")
+        .option("pathGlobFilter", "part-*")
+        .load(folder)
+        .select(
+            "path",
+            "length",
+            F.sha2("content", 256).alias("sha256"),
+            (F.length(text) - F.length(F.regexp_replace(text, "\n", ""))).alias("lines"),
+        )
+        .collect()
+    )
+    parts = [PartFile(str(r["path"]), int(r["length"]), str(r["sha256"]), int(r["lines"])) for r in rows]
+    return sorted((p for p in parts if not p.uri.endswith(".crc")), key=lambda p: p.uri)
 
 
-def _open(uri: str) -> IO[bytes]:
-    if is_s3(uri):
-        bucket, key = split_s3(uri)
-        body: IO[bytes] = _s3().get_object(Bucket=bucket, Key=key)["Body"]
-        return body
-    return Path(uri).open("rb")
+class Publisher(Protocol):
+    """Where Spark stages an export and how its files reach their final names."""
+
+    staging: str
+
+    def move(self, source: str, target: str) -> None: ...
+    def write_text(self, target: str, text: str) -> None: ...
+    def remove_tree(self, root: str) -> None: ...
 
 
-def copy_file(source: str, dest: str) -> Published:
-    """Copy `source` (local or S3) to `dest` (local or S3), returning what was written."""
-    with _open(source) as raw:
-        stream = _Counting(raw)
-        if is_s3(dest):
-            bucket, key = split_s3(dest)
-            _s3().upload_fileobj(stream, bucket, key)
-        else:
-            Path(dest).parent.mkdir(parents=True, exist_ok=True)
-            with Path(dest).open("wb") as out:
-                shutil.copyfileobj(stream, out, CHUNK)
-    return Published(dest, stream.size, stream.digest.hexdigest(), stream.lines)
+class HadoopPublisher:
+    """Staging beside the destination; files renamed within the FileSystem (no bytes through the driver)."""
+
+    def __init__(self, fs: HadoopFS, staging: str) -> None:
+        self.fs = fs
+        self.staging = staging
+
+    def move(self, source: str, target: str) -> None:
+        self.fs.rename(source, target)
+
+    def write_text(self, target: str, text: str) -> None:
+        self.fs.write_bytes(target, text.encode("utf-8"))
+
+    def remove_tree(self, root: str) -> None:
+        self.fs.delete(root)
 
 
-def write_text(dest: str, text: str) -> Published:
-    """Write a small UTF-8 text file (a schema, the manifest)."""
-    data = text.encode("utf-8")
-    if is_s3(dest):
-        bucket, key = split_s3(dest)
-        _s3().put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
-    else:
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        Path(dest).write_bytes(data)
-    return Published(dest, len(data), hashlib.sha256(data).hexdigest(), data.count(b"\n"))
+class UploadPublisher:
+    """Local mode to an s3:// destination local Spark cannot write: stage locally, upload with boto3."""
 
+    def __init__(self, staging: str) -> None:
+        import boto3
 
-def remove_tree(root: str) -> None:
-    """Delete everything under `root` (a previous attempt at the same snapshot, a staging folder)."""
-    if is_s3(root):
+        self.s3: Any = boto3.client("s3")
+        self.staging = staging
+
+    def move(self, source: str, target: str) -> None:
+        bucket, key = split_s3(target)
+        self.s3.upload_file(source.removeprefix("file:"), bucket, key)
+
+    def write_text(self, target: str, text: str) -> None:
+        bucket, key = split_s3(target)
+        self.s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
+
+    def remove_tree(self, root: str) -> None:
+        if not is_s3(root):
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+            return
         bucket, prefix = split_s3(root.rstrip("/") + "/")
-        client = _s3()
-        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         keys = [{"Key": o["Key"]} for page in pages for o in page.get("Contents", [])]
         for i in range(0, len(keys), 1000):
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
-    else:
-        shutil.rmtree(root, ignore_errors=True)
+            self.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
 
 
-def join(root: str, *parts: str) -> str:
-    """Path join that keeps URIs as URIs."""
-    if "://" in root:
-        return "/".join([root.rstrip("/"), *parts])
-    return str(Path(root, *parts))
+def publisher(spark: SparkSession, export_root: str, snapshot: str) -> Publisher:
+    """A HadoopPublisher when Spark can write `export_root`, else (local mode, s3:// destination) an uploader."""
+    fs = HadoopFS(spark)
+    if fs.supports(export_root):
+        return HadoopPublisher(fs, join(export_root, "personalize", "_staging", snapshot))
+    if is_s3(export_root):
+        return UploadPublisher(tempfile.mkdtemp(prefix=f"udp-export-{snapshot}-"))
+    raise InputPathError(f"paths.export {export_root}: Spark has no FileSystem for this scheme (check its connector)")

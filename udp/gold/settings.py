@@ -115,9 +115,8 @@ class PreflightSettings:
 class ExportSettings:
     """udp export: CSV files per dataset of at most `max_file_mb`, schema names `<prefix>-<dataset>-<hash>`."""
 
-    max_file_mb: int = 1000
+    max_file_mb: int = 256
     schema_name_prefix: str = "udp"
-    staging_dir: str = ""
 
 
 @dataclass(frozen=True)

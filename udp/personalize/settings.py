@@ -91,6 +91,7 @@ class LocalSettings:
     """The offline backend: state folder, where s3:// URIs map to, and its models' knobs."""
 
     state_dir: str = "./data/personalize-local"
+    s3: Literal["folder", "api"] = "folder"  # folder: s3:// maps under s3_root; api: a real S3 API through boto3
     s3_root: str = ""  # s3://bucket/key -> <s3_root>/bucket/key; default <state_dir>/s3
     account_id: str = "000000000000"
     region: str = "us-east-1"

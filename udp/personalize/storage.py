@@ -208,3 +208,10 @@ class S3Files(_LocalPaths):
             return
         bucket, key = split_s3(uri)
         self.s3.delete_object(Bucket=bucket, Key=key)
+
+
+def s3_api_files() -> S3Files:
+    """Files whose s3:// URIs go to the S3 API boto3's default chain points at (AWS, or AWS_ENDPOINT_URL_S3)."""
+    import boto3
+
+    return S3Files(boto3.client("s3"))

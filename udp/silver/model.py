@@ -84,17 +84,24 @@ def estimate_u(
     """u per level from about `pairs` random record pairs (two independent samples, crossed; same record excluded).
 
     Random pairs are almost all different people, so their level frequencies estimate u. Counts are smoothed
-    (+1) so no level has u = 0.
+    (+1) so no level has u = 0. The samples are chosen by a hash of the record id, not by `DataFrame.sample`, whose
+    draw depends on how the records are partitioned: the same records give the same u on a laptop and on a cluster.
     """
     total = records.count()
     side = max(2, min(total, math.ceil(math.sqrt(pairs))))
     fraction = min(1.0, side / max(total, 1))
-    left = prefixed(records.sample(fraction=fraction, seed=seed).limit(side), "l")
-    right = prefixed(records.sample(fraction=fraction, seed=seed + 1).limit(side), "r")
+    left = prefixed(records.where(_sampled(fraction, seed)), "l")
+    right = prefixed(records.where(_sampled(fraction, seed + 1)), "r")
     crossed = left.crossJoin(right).where(F.col("l_record_id") != F.col("r_record_id"))
     levels = crossed.transform(with_comparison_levels(tuple(comparisons)))
     counts = _level_counts(levels, comparisons)
     return {c.name: _smoothed(counts.get(c.name, {}), len(c.labels)) for c in comparisons}
+
+
+def _sampled(fraction: float, seed: int) -> Column:
+    """True for about `fraction` of records, decided by their id alone (independent of partitioning and order)."""
+    buckets = 1 << 20
+    return F.pmod(F.xxhash64(F.col("record_id"), F.lit(seed)), F.lit(buckets)) < F.lit(math.ceil(fraction * buckets))
 
 
 def _level_counts(levels: DataFrame, comparisons: Sequence[Comparison]) -> dict[str, dict[int, int]]:

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from udp.personalize.snapshot import SchemaField, read_csv
-from udp.personalize.storage import LocalFiles
+from udp.personalize.storage import Files
 
 MIN_INTERACTIONS = 1000
 MIN_USERS_WITH_TWO = 25
@@ -43,7 +43,7 @@ class ImportResult:
 
 
 def import_csv(
-    files: LocalFiles, data_location: str, dataset_type: str, fields: Sequence[SchemaField], out: Path
+    files: Files, data_location: str, dataset_type: str, fields: Sequence[SchemaField], out: Path
 ) -> ImportResult:
     """Read the CSVs at `data_location`, check them, write `out` (Parquet); `ImportRejectedError` gives the reason."""
     uris = [u for u in files.list(data_location) if u.rsplit("/", 1)[-1].lower().endswith(".csv")]
@@ -63,7 +63,7 @@ def import_csv(
     return ImportResult(rows, out)
 
 
-def _read_file(files: LocalFiles, uri: str, fields: Sequence[SchemaField], columns: dict[str, list[Any]]) -> None:
+def _read_file(files: Files, uri: str, fields: Sequence[SchemaField], columns: dict[str, list[Any]]) -> None:
     name = uri.rsplit("/", 1)[-1]
     try:
         text = files.read_bytes(uri).decode("utf-8")

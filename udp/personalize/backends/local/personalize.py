@@ -43,7 +43,7 @@ from udp.personalize.backends.local.state import Record, StateStore
 from udp.personalize.backends.local.training import TrainingFailedError, train
 from udp.personalize.recipes import RECIPES, Recipe, recipe_from_arn
 from udp.personalize.snapshot import SchemaField, SnapshotError, parse_schema
-from udp.personalize.storage import LocalFiles, join
+from udp.personalize.storage import Files, LocalFiles, join, s3_api_files
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -91,7 +91,10 @@ class LocalPersonalize(LocalService):
         super().__init__(region=settings.region)
         self.settings = settings
         self.store = StateStore(settings.state_dir)
-        self.files = LocalFiles(settings.s3_root or self.store.root / "s3")
+        # Where the "S3" this stand-in reads imports from and writes batch output to: a local folder, or a real S3 API.
+        self.files: Files = (
+            s3_api_files() if settings.s3 == "api" else LocalFiles(settings.s3_root or self.store.root / "s3")
+        )
         self.spark = spark
         self.serving = Serving(self)
         self._cache: dict[str, tuple[Any, _GroupData]] = {}
