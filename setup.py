@@ -19,6 +19,8 @@ setup(
         "pyyaml==6.0.4",
         "numpy==2.4.6",
         "pyarrow==26.0.1",
+        # Jaro-Winkler for name comparisons (a pandas UDF; docs/decisions.md says why not a Spark expression)
+        "rapidfuzz==3.14.6",
     ],
     extras_require={
         "spark": SPARK_40,

@@ -21,6 +21,7 @@ CUSTOMER_FIELDS: dict[str, str] = {
     "date_of_birth": "DATE",
     "gender": "STRING",
     "loyalty_id": "STRING",
+    "national_id": "STRING",
     "loyalty_tier": "STRING",
     "marketing_consent": "BOOLEAN",
     "created_at": "TIMESTAMP",
@@ -81,8 +82,30 @@ SURVIVING_ATTRIBUTES = (
     "date_of_birth",
     "gender",
     "loyalty_id",
+    "national_id",
     "loyalty_tier",
     "marketing_consent",
+)
+
+# Columns that identify a person, in any layer: never in a Personalize dataset or export, and out of
+# gold.customer_360 unless configured. gold's PII guard always includes these (conf/gold.yaml can only add).
+PII_FIELDS: tuple[str, ...] = (
+    "title",
+    "first_name",
+    "last_name",
+    "full_name",
+    "email",
+    "phone",
+    "address_line1",
+    "city",
+    "postcode",
+    "postcode_district",
+    "date_of_birth",
+    "loyalty_id",
+    "national_id",
+    "anonymous_id",
+    "session_id",
+    "search_query",
 )
 
 # silver.customers: one golden record per customer_id; `<attribute>_source` names the record that supplied it
@@ -90,7 +113,7 @@ SURVIVING_ATTRIBUTES = (
 SILVER_CUSTOMERS_DDL = (
     "customer_id STRING, first_name STRING, last_name STRING, email STRING, phone STRING, address_line1 STRING, "
     "city STRING, postcode STRING, country STRING, date_of_birth DATE, gender STRING, loyalty_id STRING, "
-    "loyalty_tier STRING, marketing_consent BOOLEAN, "
+    "national_id STRING, loyalty_tier STRING, marketing_consent BOOLEAN, "
     + ", ".join(f"{a}_source STRING" for a in SURVIVING_ATTRIBUTES)
     + ", postcode_district STRING, income_band STRING, urban_rural STRING, region STRING, "
     "record_count INT, sources ARRAY<STRING>, first_seen_at TIMESTAMP, updated_at TIMESTAMP"

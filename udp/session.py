@@ -94,6 +94,8 @@ def build_spark(config: Config, app_name: str | None = None) -> SparkSession:
     builder = SparkSession.builder.appName(app_name or config.spark.app_name)
     if config.spark.mode == "local":
         builder = builder.master(config.spark.master)
+        # pyspark starts Python workers (the name-similarity UDF) with $PYSPARK_PYTHON, not spark.pyspark.python.
+        os.environ.setdefault("PYSPARK_PYTHON", session_confs(config)["spark.pyspark.python"])
     for key, value in session_confs(config).items():
         builder = builder.config(key, value)
     if config.catalog.implementation == "hive":

@@ -32,13 +32,15 @@ CONTRACT = SourceContract(
         "postcode": "postcode",
         "date_of_birth": "date_of_birth",
         "loyalty_id": "loyalty_id",
+        "national_id": "national_id",
         "updated_at": "updated_at",
         "created_at": "updated_at",
     },
 )
 COLUMNS = (
     "source_key STRING, first_name STRING, last_name STRING, full_name STRING, email STRING, phone STRING, "
-    "address_line1 STRING, postcode STRING, date_of_birth DATE, loyalty_id STRING, updated_at TIMESTAMP, "
+    "address_line1 STRING, postcode STRING, date_of_birth DATE, loyalty_id STRING, national_id STRING, "
+    "updated_at TIMESTAMP, "
     "_file STRING, _row BIGINT"
 )
 

@@ -11,7 +11,8 @@ from pyspark.sql import DataFrame, SparkSession
 from udp.config import load_config
 from udp.errors import ConfigError
 from udp.silver.compare import comparisons
-from udp.silver.match import with_decisions
+from udp.silver.match import active_guards, guard_evidence, with_decisions
+from udp.silver.model import Model
 from udp.silver.records import MATCH_KEYS
 from udp.silver.settings import MatchingSettings
 
@@ -113,3 +114,23 @@ def test_an_unknown_level_in_a_compound_guard_is_a_config_error(spark: SparkSess
     settings = dataclasses.replace(SETTINGS, corroboration={"shoe_size": ("exact",)})
     with pytest.raises(ConfigError, match=r"matching\.corroboration: unknown comparison 'shoe_size'"):
         pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
+
+
+def test_a_guard_is_a_veto_only_where_matches_almost_never_disagree_there() -> None:
+    m = {"first_name": (0.9, 0.05, 0.02, 0.01, 0.01, 0.002), "date_of_birth": (0.8, 0.02, 0.05, 0.03, 0.1)}
+    u = {"first_name": (0.01, 0.01, 0.01, 0.01, 0.01, 0.95), "date_of_birth": (0.001, 0.001, 0.01, 0.02, 0.968)}
+    fitted = Model(0.001, m, u, {"first_name": ("",) * 6, "date_of_birth": ("",) * 5})
+    assert guard_evidence(fitted, ("first_name", "date_of_birth")) == [("first_name", 0.002), ("date_of_birth", 0.1)]
+    assert active_guards(fitted, ("first_name", "date_of_birth"), veto_max_m=0.01) == ("first_name",)
+
+
+def test_two_clearly_different_people_never_link_on_a_shared_identifier(spark: SparkSession) -> None:
+    levels = {"first_name": "else", "last_name": "exact", "date_of_birth": "else", "national_id": "exact"}
+    labels = {c.name: c.labels for c in comparisons()}
+    columns = ", ".join([*(f"c_{n} INT" for n in labels), "probability DOUBLE"])
+    columns += "".join(f", {side}_{c} STRING" for c in IDENTIFIERS for side in ("l", "r"))
+    row = (*[labels[n].index(levels[n]) if n in levels else -1 for n in labels], 0.9999, *[None] * 2 * len(IDENTIFIERS))
+    pair = spark.createDataFrame([row], columns)
+    decided = pair.transform(with_decisions(SETTINGS, comparisons(), shared(spark), guards=())).first()
+    assert decided is not None
+    assert (decided["decision"], decided["guard"]) == ("review", "different_people")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from tests.frames import assert_rows
 from udp.contracts import CustomerKey
@@ -33,7 +34,7 @@ def test_survivorship_follows_source_priority_recency_and_frequency_and_fills_ga
              None, None, None, True, OLD, NEW),
         ],
         RECORD,
-    )  # fmt: skip
+    ).withColumn("national_id", F.lit(None).cast("string"))  # fmt: skip
     rules = {
         "first_name": Survivorship(("crm", "ecom"), "recent"),
         "email": Survivorship(("ecom", "crm"), "recent"),

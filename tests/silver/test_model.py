@@ -1,4 +1,4 @@
-"""Fellegi-Sunter training: EM recovers m from comparison vectors; the prior from deterministic links."""
+"""Fellegi-Sunter training: EM recovers m from comparison vectors; the prior from the candidate pairs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from pyspark.sql import SparkSession
 
 from udp.silver.compare import comparisons
-from udp.silver.model import Model, prior_from_deterministic, train_m
+from udp.silver.model import Model, estimate_prior, train_m
 
 
 def test_em_recovers_the_m_probabilities_of_a_known_mixture(spark: SparkSession) -> None:
@@ -35,8 +35,26 @@ def test_ignored_comparisons_do_not_move_their_m(spark: SparkSession) -> None:
     assert m["last_name"] == untouched["last_name"]
 
 
-def test_prior_comes_from_identifier_links_and_assumed_recall() -> None:
-    assert math.isclose(prior_from_deterministic(70, 1001, 0.7), 100 / (1001 * 1000 / 2))
+def test_prior_is_the_fitted_match_share_of_candidate_pairs_over_all_possible_pairs() -> None:
+    items = comparisons()[:2]
+    m = {"first_name": (0.9, 0.05, 0.02, 0.01, 0.0, 0.02), "last_name": (0.95, 0.03, 0.01, 0.01)}
+    u = {"first_name": (0.004, 0.001, 0.001, 0.003, 0.0001, 0.9909), "last_name": (0.009, 0.001, 0.003, 0.987)}
+    histogram: dict[tuple[int, ...], float] = {}
+    for a in range(6):
+        for b in range(4):
+            histogram[(a, b)] = (
+                300 * m["first_name"][a] * m["last_name"][b] + 9700 * u["first_name"][a] * u["last_name"][b]
+            )
+    pairs = [(k, round(v)) for k, v in histogram.items() if round(v) > 0]
+    prior = estimate_prior(pairs, items, m, u, records=2001)
+    assert math.isclose(prior, 300 / (2001 * 2000 / 2), rel_tol=0.05)
+
+
+def test_prior_needs_no_particular_field_and_has_a_floor_of_one_pair() -> None:
+    items = comparisons()[:2]
+    m = {"first_name": (0.9, 0.05, 0.02, 0.01, 0.0, 0.02), "last_name": (0.95, 0.03, 0.01, 0.01)}
+    u = {"first_name": (0.004, 0.001, 0.001, 0.003, 0.0001, 0.9909), "last_name": (0.009, 0.001, 0.003, 0.987)}
+    assert estimate_prior([((5, 3), 1000)], items, m, u, records=1001) == 1 / (1001 * 1000 / 2)
 
 
 def test_model_survives_a_round_trip_through_its_table_rows(spark: SparkSession) -> None:

@@ -131,3 +131,17 @@ def test_dummy_and_impossible_dates_of_birth_become_null(spark: SparkSession, se
         None,
         None,
     ]
+
+
+def test_national_ids_keep_letters_and_digits_and_placeholders_become_null(
+    spark: SparkSession, settings: StandardiseSettings
+) -> None:
+    values = ["123-45-6781", "ab 12 34 56 c", "000-00-0000", "123456789", "12-3", None]
+    assert apply(spark, values, lambda c: S.standardise_identifier(c, settings)) == [
+        "123456781",
+        "AB123456C",
+        None,
+        None,
+        None,
+        None,
+    ]

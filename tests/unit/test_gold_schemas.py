@@ -16,6 +16,7 @@ from udp.gold.preflight import Check, check_schema
 from udp.gold.schemas import dataset_fields, record, schema_name
 from udp.gold.settings import GoldSettings
 from udp.gold.tables import athena_ddl, render_tables_md
+from udp.models import PII_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = str(ROOT / "conf" / "local.yaml")
@@ -44,11 +45,19 @@ def failed(checks: list[Check]) -> set[str]:
         ("gold.users.fields.DOB", "date_of_birth"),
         ("gold.interactions.fields.SEARCH", "search_query"),
         ("gold.items.fields.OWNER_PHONE", "phone"),
+        ("gold.users.fields.SSN", "national_id"),
     ],
 )
 def test_a_pii_column_in_a_personalize_dataset_is_a_config_error_naming_the_key(key: str, column: str) -> None:
     with pytest.raises(ConfigError, match=rf"key '{key}' maps PII column '{column}' into the Personalize"):
         load_config([LOCAL], [f"{key}.column={column}"], env={})
+
+
+def test_the_models_pii_stays_pii_whatever_gold_pii_columns_says() -> None:
+    with pytest.raises(ConfigError, match=r"key 'gold.users.fields.SSN' maps PII column 'national_id'"):
+        load_config([LOCAL], ["gold.pii_columns=[]", "gold.users.fields.SSN.column=national_id"], env={})
+    config = load_config([LOCAL], ["gold.pii_columns=[shoe_size]"], env={})
+    assert set(PII_FIELDS) | {"shoe_size"} == set(config.gold.pii)
 
 
 def test_date_of_birth_may_feed_a_dataset_only_as_an_age_band() -> None:

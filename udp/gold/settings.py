@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from udp.errors import ConfigError
+from udp.models import PII_FIELDS
 
 FieldType = Literal["categorical", "textual", "float", "double", "int", "long", "boolean"]
 Derivation = Literal["none", "age_band", "epoch_seconds"]
@@ -21,23 +22,8 @@ Derivation = Literal["none", "age_band", "epoch_seconds"]
 # Derivations that turn a PII value into a coarse, non-identifying one.
 GENERALISING: frozenset[str] = frozenset({"age_band"})
 
-DEFAULT_PII_COLUMNS = (
-    "title",
-    "first_name",
-    "last_name",
-    "full_name",
-    "email",
-    "phone",
-    "address_line1",
-    "city",
-    "postcode",
-    "postcode_district",
-    "date_of_birth",
-    "loyalty_id",
-    "anonymous_id",
-    "session_id",
-    "search_query",
-)
+# The customer model's PII (udp/models.py); conf/gold.yaml `pii_columns` adds to it and can never remove from it.
+DEFAULT_PII_COLUMNS = PII_FIELDS
 
 
 @dataclass(frozen=True)
@@ -129,10 +115,15 @@ class GoldSettings:
     customer_360: Customer360Settings = field(default_factory=Customer360Settings)
     preflight: PreflightSettings = field(default_factory=PreflightSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
-    pii_columns: tuple[str, ...] = DEFAULT_PII_COLUMNS
+    pii_columns: tuple[str, ...] = ()
+
+    @property
+    def pii(self) -> tuple[str, ...]:
+        """Every PII column: the model's own (national_id, names, ...) and any this configuration adds."""
+        return (*DEFAULT_PII_COLUMNS, *[c for c in self.pii_columns if c.lower() not in DEFAULT_PII_COLUMNS])
 
     def __post_init__(self) -> None:
-        pii = {c.lower() for c in self.pii_columns}
+        pii = {c.lower() for c in self.pii}
         datasets = {"interactions": self.interactions.fields, "items": self.items.fields, "users": self.users.fields}
         for dataset, fields in datasets.items():
             for name, spec in fields.items():
@@ -151,7 +142,7 @@ class GoldSettings:
             if name.lower() not in pii:
                 raise ConfigError(
                     f"key 'gold.customer_360.include_pii' lists {name!r}, which is not a PII column "
-                    f"(gold.pii_columns: {', '.join(self.pii_columns)})"
+                    f"(PII columns: {', '.join(self.pii)})"
                 )
         if self.export.max_file_mb <= 0:
             raise ConfigError("key 'gold.export.max_file_mb' must be a positive number of megabytes")

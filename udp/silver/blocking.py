@@ -1,17 +1,18 @@
 """Candidate pairs from several OR'ed blocking rules — never a cross join.
 
 Each rule is an equi-join on match keys (`keys`, or `keys` against `swap_keys` for crosswise rules such as swapped
-first and last names). A pair is produced by the first rule that finds it: rule i keeps only pairs that no earlier
-rule matched, so no DISTINCT over the union is needed. Keys shared by more than `max_block_size` records (a shop's
+first and last names). A pair found by several rules is kept once, named after the first rule that finds it: one
+aggregation over the union of the rules' (left_id, right_id) pairs. (Filtering each rule's pairs by the negated
+conditions of every earlier rule avoids that shuffle, but with a dozen rules Spark's constraint inference over those
+predicates takes minutes to plan.) Keys shared by more than `max_block_size` records (a shop's
 phone number, a placeholder) are skipped for that rule and reported, so one hot key cannot explode the job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from udp.errors import ConfigError
@@ -47,6 +48,12 @@ KEY_COMPARISON = {
     "address": "address",
     "house_number": "address",
     "date_of_birth": "date_of_birth",
+    "birth_year": "date_of_birth",
+    "birth_month_day": "date_of_birth",
+    "first_soundex": "first_name",
+    "first_prefix": "first_name",
+    "last_prefix": "last_name",
+    "national_id": "national_id",
 }
 
 
@@ -68,22 +75,6 @@ def rule_columns(rule: BlockingRule) -> tuple[list[str], list[str]]:
     left = [MATCH_KEYS[k] for k in rule.keys]
     right = [MATCH_KEYS[k] for k in (rule.swap_keys or rule.keys)]
     return left, right
-
-
-def _agrees(rule: BlockingRule) -> Column:
-    """True when a pair (columns l_<key>, r_<key>) meets the rule in either orientation."""
-    left, right = rule_columns(rule)
-
-    def oriented(a: Sequence[str], b: Sequence[str], la: str, rb: str) -> Column:
-        cond = F.lit(True)
-        for x, y in zip(a, b, strict=True):
-            cond = cond & F.col(f"{la}_{x}").isNotNull() & (F.col(f"{la}_{x}") == F.col(f"{rb}_{y}"))
-        return cond
-
-    cond = oriented(left, right, "l", "r")
-    if rule.swap_keys:
-        cond = cond | oriented(left, right, "r", "l")
-    return F.coalesce(cond, F.lit(False))
 
 
 def oversized_keys(records: DataFrame, rule: BlockingRule, max_block_size: int) -> DataFrame:
@@ -112,37 +103,31 @@ def candidate_pairs(
             skipped.append(SkippedBlock(rule.name, value, int(row["records"])))
         lhs = keyed.join(F.broadcast(big.select(*left)), left, "left_anti")
         pairs = _join_rule(lhs, keyed, left, right, touched)
-        earlier = [_agrees(r) for r in settings.rules[:i]]
-        for cond in earlier:
-            pairs = pairs.where(~cond)
-        frames.append(pairs.select("left_id", "right_id", F.lit(rule.name).alias("rule")))
+        frames.append(pairs.select("left_id", "right_id", F.lit(i).alias("_rule")))
     out = frames[0]
     for frame in frames[1:]:
         out = out.unionByName(frame)
-    return out, skipped
+    names = F.array(*[F.lit(r.name) for r in settings.rules])
+    first = out.groupBy("left_id", "right_id").agg(F.min("_rule").alias("_rule"))
+    return first.select("left_id", "right_id", F.element_at(names, F.col("_rule") + 1).alias("rule")), skipped
 
 
 def _join_rule(
     lhs: DataFrame, rhs: DataFrame, left: list[str], right: list[str], touched: DataFrame | None
 ) -> DataFrame:
-    """Pairs of one rule, as l_*/r_* key columns with left_id < right_id."""
-    columns = lhs.columns
-    a = lhs.where(" AND ".join(f"`{c}` IS NOT NULL" for c in left))
+    """Pairs (left_id < right_id) of one rule. Only ids and the rule's keys are carried: a projection of every key
+    column per rule makes Spark's constraint inference over a dozen unioned joins take minutes."""
+    a = lhs.where(" AND ".join(f"`{c}` IS NOT NULL" for c in left)).select(ID, *left)
     if touched is not None:
         a = a.join(touched.select(ID), ID, "left_semi")
-    b = rhs.where(" AND ".join(f"`{c}` IS NOT NULL" for c in right))
-    a = a.select([F.col(c).alias(f"a_{c}") for c in columns])
-    b = b.select([F.col(c).alias(f"b_{c}") for c in columns])
-    on = [F.col(f"a_{x}") == F.col(f"b_{y}") for x, y in zip(left, right, strict=True)]
-    joined = a.join(b, on).where(F.col(f"a_{ID}") != F.col(f"b_{ID}"))
+    b = rhs.where(" AND ".join(f"`{c}` IS NOT NULL" for c in right)).select(ID, *right)
+    a = a.select(F.col(ID).alias("a_id"), *[F.col(c).alias(f"a_{i}") for i, c in enumerate(left)])
+    b = b.select(F.col(ID).alias("b_id"), *[F.col(c).alias(f"b_{i}") for i, c in enumerate(right)])
+    on = [F.col(f"a_{i}") == F.col(f"b_{i}") for i in range(len(left))]
+    joined = a.join(b, on).where(F.col("a_id") != F.col("b_id"))
     if touched is None and left == right:
-        joined = joined.where(F.col(f"a_{ID}") < F.col(f"b_{ID}"))
-    first = F.col(f"a_{ID}") < F.col(f"b_{ID}")
-    oriented = joined.select(
-        *[F.when(first, F.col(f"a_{c}")).otherwise(F.col(f"b_{c}")).alias(f"l_{c}") for c in columns],
-        *[F.when(first, F.col(f"b_{c}")).otherwise(F.col(f"a_{c}")).alias(f"r_{c}") for c in columns],
-    )
-    oriented = oriented.withColumnsRenamed({f"l_{ID}": "left_id", f"r_{ID}": "right_id"})
+        joined = joined.where(F.col("a_id") < F.col("b_id"))
+    oriented = joined.select(F.least("a_id", "b_id").alias("left_id"), F.greatest("a_id", "b_id").alias("right_id"))
     if touched is not None or left != right:
         oriented = oriented.dropDuplicates(["left_id", "right_id"])
     return oriented

@@ -26,9 +26,8 @@ from udp.config import Config
 from udp.errors import ConfigError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
-from udp.silver import blocking, cluster, golden, identity, items, match, model, records, touchpoints
+from udp.silver import blocking, cluster, golden, identity, items, match, model, records, touchpoints, train
 from udp.silver.compare import Comparison, comparisons, with_comparison_levels
-from udp.silver.settings import BlockingSettings
 from udp.summary import Summary
 
 RECORDS = "silver.customer_records"
@@ -52,6 +51,7 @@ class SilverResult:
     decisions: Counter[str] = field(default_factory=Counter)
     skipped_blocks: list[blocking.SkippedBlock] = field(default_factory=list)
     model_version: str = ""
+    guards: list[tuple[str, float, bool]] = field(default_factory=list)
     trained: bool = False
     clusters: int = 0
     largest_cluster: int = 0
@@ -131,7 +131,10 @@ class SilverRun:
             identifiers = settings.deterministic
             shared = match.shared_values(current, identifiers.identifiers, identifiers.max_records_per_value)
             scored = levels.transform(match.with_scores(fitted, items_, settings.training.term_frequency))
-            new_links = match.to_links(scored.transform(match.with_decisions(settings, items_, shared)), version)
+            vetoes = match.active_guards(fitted, settings.guards, settings.veto_max_m)
+            result.guards = [(n, m, n in vetoes) for n, m in match.guard_evidence(fitted, settings.guards)]
+            decided = scored.transform(match.with_decisions(settings, items_, shared, vetoes))
+            new_links = match.to_links(decided, version)
             links = new_links if full else self._untouched_links(current, touched).unionByName(new_links)
             lake.merge(links, LINKS, ["left_id", "right_id"], delete_missing="true")
         finally:
@@ -150,38 +153,7 @@ class SilverRun:
             rows = self.lake.read(MODEL).collect()
             version = max(str(r["version"]) for r in rows)
             return model.Model.from_rows([r.asDict() for r in rows if r["version"] == version]), version
-        settings = self.config.matching
-        training = settings.training
-        u = model.estimate_u(current.select(*match.MATCH_COLUMNS), items_, training.u_sample_pairs, training.seed)
-        rules = {r.name: r for r in settings.blocking.rules}
-        unknown = [n for n in training.blocking_rules if n not in rules]
-        if unknown:
-            raise ConfigError(
-                f"matching.training.blocking_rules: unknown rule {unknown[0]!r}; rules: {', '.join(rules)}"
-            )
-        keyed = current.select("record_id", *records.MATCH_KEYS.values())
-        histograms, ignored = {}, {}
-        for name in training.blocking_rules:
-            only = BlockingSettings(settings.blocking.max_block_size, (rules[name],))
-            rule_pairs, _ = blocking.candidate_pairs(keyed, only)
-            rule_levels = match.pair_frame(rule_pairs, current).transform(with_comparison_levels(items_))
-            histograms[name] = model.pattern_histogram(rule_levels, items_)
-            ignored[name] = blocking.rule_comparisons(rules[name])
-        m, iterations = model.train_by_blocking_rules(
-            histograms,
-            ignored,
-            items_,
-            u,
-            max_iterations=training.max_iterations,
-            tolerance=training.tolerance,
-            fixed_m=training.fixed_m,
-        )
-        agreeing = levels.where(
-            ((F.col("c_email") == 0) | (F.col("c_phone") == 0))
-            & (F.col("c_first_name") != F.lit(len(items_[0].labels) - 1))
-        ).count()
-        prior = model.prior_from_deterministic(agreeing, current.count(), training.deterministic_recall)
-        fitted = model.Model(prior, m, u, {c.name: c.labels for c in items_}, iterations)
+        fitted = train.train_model(current, levels, self.config.matching, items_)
         self.lake.append(model.model_frame(self.spark, fitted, self.run_id), MODEL)
         self.result.trained = True
         return fitted, self.run_id
@@ -327,6 +299,9 @@ def summarise(result: SilverResult, lake: Lake) -> Summary:
     summary.table("records per source", ["source", "records"], sorted(result.records.items()))
     summary.table("candidate pairs per blocking rule", ["rule", "pairs"], sorted(result.pairs.items()))
     summary.table("links", ["decision", "pairs"], sorted(result.decisions.items()))
+    if result.guards:
+        rows = [(n, f"{m:.4f}", "veto" if on else "evidence") for n, m, on in result.guards]
+        summary.table("guards (veto where matches' m of `else` < veto_max_m)", ["comparison", "m else", "as"], rows)
     if result.skipped_blocks:
         skipped = [(b.rule, b.key, b.records) for b in result.skipped_blocks[:10]]
         summary.table("blocks skipped (too large)", ["rule", "key", "records"], skipped)

@@ -1,9 +1,9 @@
 """Scoring candidate pairs and deciding: match, review, or nothing.
 
 Decision order for a pair:
-1. a guard fires (both first names present and clearly different, two different dates of birth, or a compound
-   guard such as a different email with a first name that is only similar: household members) — never an automatic
-   match, whatever the score; kept for review if its probability reaches the review band;
+1. a guard fires (a clear disagreement on a guarded comparison whose fitted m of `else` is below `veto_max_m`, or a
+   compound guard such as a different email with a first name that is only similar: household members) — never an
+   automatic match, whatever the score; kept for review if its probability reaches the review band;
 2. a deterministic identifier agrees (exact email, mobile phone or loyalty id, on no more than
    `max_records_per_value` records) — match, rule `exact <identifier>`;
 3. nothing but the names agrees (no `corroboration` level: email, phone, date of birth or address) — review at
@@ -46,6 +46,7 @@ MATCH_COLUMNS = (
     "m_house",
     "m_dob",
     "m_loyalty",
+    "m_national_id",
 )
 TF_KEYS = {"first_name": "m_first_key", "last_name": "m_last_key"}
 LINK_COLUMNS = (
@@ -133,6 +134,24 @@ def level_in(comparisons: Sequence[Comparison], name: str, labels: Sequence[str]
     return F.coalesce(F.col(f"c_{name}").isin(indices), F.lit(False))
 
 
+def guard_evidence(model: Model, guards: Sequence[str]) -> list[tuple[str, float]]:
+    """(comparison, m of its `else` level) per candidate guard: how often true matches clearly disagree there."""
+    out = []
+    for name in guards:
+        if name not in model.m:
+            raise ConfigError(f"matching.guards: unknown comparison {name!r}; comparisons: {', '.join(model.m)}")
+        out.append((name, model.m[name][-1]))
+    return out
+
+
+def active_guards(model: Model, guards: Sequence[str], veto_max_m: float) -> tuple[str, ...]:
+    """The guards the fitted model supports as vetoes: true matches disagree there less often than `veto_max_m`.
+
+    Elsewhere a disagreement is evidence (its EM weight), not a veto: where typos in dates of birth are common, a
+    veto on them would turn a typo into a decision."""
+    return tuple(name for name, m_else in guard_evidence(model, guards) if m_else < veto_max_m)
+
+
 def guard_column(
     comparisons: Sequence[Comparison],
     guards: Sequence[str],
@@ -160,9 +179,14 @@ def corroborated(comparisons: Sequence[Comparison], corroboration: Mapping[str, 
 
 
 def with_decisions(
-    settings: MatchingSettings, comparisons: Sequence[Comparison], shared: Mapping[str, DataFrame]
+    settings: MatchingSettings,
+    comparisons: Sequence[Comparison],
+    shared: Mapping[str, DataFrame],
+    guards: Sequence[str] | None = None,
 ) -> Transform:
-    """Add `guard`, `rule` and `decision` (match | review | none) to scored pairs."""
+    """Add `guard`, `rule` and `decision` (match | review | none) to scored pairs; `guards` are the vetoes in force
+    (`active_guards` of the fitted model; default: every configured guard)."""
+    vetoes = settings.guards if guards is None else guards
 
     def transform(pairs: DataFrame) -> DataFrame:
         deterministic: Column = F.lit(None).cast("string")
@@ -173,7 +197,7 @@ def with_decisions(
             pairs = pairs.join(F.broadcast(values), F.col(f"l_{column}") == F.col(blocked), "left").drop(blocked)
             agree = (F.col(f"l_{column}") == F.col(f"r_{column}")) & F.col(f"{blocked}_flag").isNull()
             deterministic = F.when(F.coalesce(agree, F.lit(False)), F.lit(f"exact {name}")).otherwise(deterministic)
-        pairs = pairs.withColumn("guard", guard_column(comparisons, settings.guards, settings.compound_guards))
+        pairs = pairs.withColumn("guard", guard_column(comparisons, vetoes, settings.compound_guards))
         pairs = pairs.withColumn("_deterministic", deterministic)
         names_only = ~corroborated(comparisons, settings.corroboration)
         p, t = F.col("probability"), settings.thresholds

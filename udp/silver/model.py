@@ -234,12 +234,49 @@ def train_by_blocking_rules(
     return out, total
 
 
-def prior_from_deterministic(agreeing_pairs: int, records: int, recall: float) -> float:
-    """P(two random records match), from the pairs an exact identifier links and the share of matches it finds."""
+def estimate_prior(
+    histogram: Sequence[tuple[tuple[int, ...], int]],
+    comparisons: Sequence[Comparison],
+    m: Mapping[str, tuple[float, ...]],
+    u: Mapping[str, tuple[float, ...]],
+    records: int,
+    *,
+    max_iterations: int = 200,
+    tolerance: float = 1e-7,
+) -> float:
+    """P(two random records match): EM of the match share among the candidate pairs with m and u fixed, times the
+    candidate pairs, over all possible pairs (floor: one match among them).
+
+    Needs no particular field: whatever comparisons a source mix has, their fitted m and u say how many of the
+    candidate pairs are matches. Matches that blocking never proposes are not counted, so this slightly
+    underestimates the prior, the safe direction for precision.
+    """
     possible = records * (records - 1) / 2
     if possible <= 0:
         return 0.5
-    return min(max(agreeing_pairs / max(recall, EPSILON) / possible, EPSILON), 1 - EPSILON)
+    names = [c.name for c in comparisons]
+    ratios = []
+    total = 0
+    for vector, count in histogram:
+        p_m, p_u = 1.0, 1.0
+        for name, level in zip(names, vector, strict=True):
+            if level != NULL:
+                p_m *= max(m[name][level], EPSILON)
+                p_u *= max(u[name][level], EPSILON)
+        ratios.append((p_m / p_u, count))
+        total += count
+    if not total:
+        return min(max(1 / possible, EPSILON), 0.5)
+    share = 0.5
+    for _ in range(max_iterations):
+        odds = share / (1 - share)
+        new = sum(count * (odds * r) / (1 + odds * r) for r, count in ratios) / total
+        new = min(max(new, 1e-12), 1 - 1e-12)
+        done = abs(new - share) < tolerance
+        share = new
+        if done:
+            break
+    return min(max(share * total / possible, 1 / possible), 1 - EPSILON)
 
 
 def _fixed_levels(

@@ -40,6 +40,12 @@ MATCH_KEYS = {
     "house_number": "m_house",
     "date_of_birth": "m_dob",
     "loyalty_id": "m_loyalty",
+    "national_id": "m_national_id",
+    "first_soundex": "m_first_soundex",
+    "first_prefix": "m_first_prefix",
+    "last_prefix": "m_last_prefix",
+    "birth_year": "m_birth_year",
+    "birth_month_day": "m_birth_month_day",
 }
 
 
@@ -111,6 +117,9 @@ def with_standardised_fields(settings: StandardiseSettings) -> Transform:
                 "m_address": S.standardise_address(F.col("address_line1"), settings),
                 "m_dob": F.col("date_of_birth"),
                 "m_loyalty": F.col("loyalty_id"),
+                "m_national_id": S.standardise_identifier(F.col("national_id"), settings),
+                "m_birth_year": F.year(F.col("date_of_birth")),
+                "m_birth_month_day": F.date_format(F.col("date_of_birth"), "MM-dd"),
             }
         )
         df = df.withColumns({"m_first_key": S.name_key(F.col("m_first")), "m_last_key": S.name_key(F.col("m_last"))})
@@ -120,6 +129,9 @@ def with_standardised_fields(settings: StandardiseSettings) -> Transform:
                 "m_first_initial": F.substring(F.col("m_first_key"), 1, 1),
                 "m_last_initial": F.substring(F.col("m_last_key"), 1, 1),
                 "m_last_soundex": F.when(F.col("m_last_key").isNotNull(), F.soundex(F.col("m_last_key"))),
+                "m_first_soundex": F.when(F.col("m_first_key").isNotNull(), F.soundex(F.col("m_first_key"))),
+                "m_first_prefix": F.when(F.length("m_first_key") >= 3, F.substring(F.col("m_first_key"), 1, 3)),
+                "m_last_prefix": F.when(F.length("m_last_key") >= 3, F.substring(F.col("m_last_key"), 1, 3)),
                 "m_email_local": S.email_local(F.col("m_email")),
                 "m_phone_last6": F.when(F.length("m_phone") >= 10, F.substring(F.col("m_phone"), -6, 6)),
                 "m_outward": S.postcode_outward(F.col("m_postcode")),
@@ -144,6 +156,7 @@ TEXT_FIELDS = (
     "postcode",
     "country",
     "loyalty_id",
+    "national_id",
     "loyalty_tier",
 )
 

@@ -25,6 +25,7 @@ class StandardiseSettings:
     junk_emails: tuple[str, ...] = ()
     junk_phones: tuple[str, ...] = ()
     dummy_dates_of_birth: tuple[str, ...] = ()
+    junk_identifiers: tuple[str, ...] = ()
     titles: tuple[str, ...] = ()
     nicknames: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     email_providers: Mapping[str, EmailProvider] = field(default_factory=dict)
@@ -65,7 +66,6 @@ class TrainingSettings:
     fixed_u: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     term_frequency: tuple[str, ...] = ("first_name", "last_name")
     blocking_rules: tuple[str, ...] = ("name", "email", "phone", "dob_surname", "postcode_first")
-    deterministic_recall: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,10 @@ class MatchingSettings:
     standardise: StandardiseSettings = field(default_factory=StandardiseSettings)
     blocking: BlockingSettings = field(default_factory=BlockingSettings)
     deterministic: DeterministicSettings = field(default_factory=DeterministicSettings)
+    # Candidate vetoes: a clear disagreement on one of these blocks an automatic match only when the fitted model
+    # says matches almost never disagree there (m of level `else` below `veto_max_m`); otherwise it is evidence.
     guards: tuple[str, ...] = ("first_name", "date_of_birth")
+    veto_max_m: float = 0.01
     # name -> {comparison: levels}: fires when every listed comparison is at one of its listed levels.
     compound_guards: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     # comparison -> levels that corroborate a name; a probabilistic match needs one of them ({} = no such rule).

@@ -11,6 +11,7 @@ until Spark's code generation gives up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from pyspark.sql import Column
@@ -234,6 +235,22 @@ def standardise_date_of_birth(value: Column, settings: StandardiseSettings) -> C
     for d in dummies:
         ok = ok & (dob != d)
     return F.when(ok, dob)
+
+
+def standardise_identifier(value: Column, settings: StandardiseSettings) -> Column:
+    """A national or account identifier as upper-case letters and digits; placeholders become null: shorter than
+    five characters, one repeated character (000000000), or listed in `junk_identifiers`."""
+    key = F.upper(F.regexp_replace(value, r"[^A-Za-z0-9]", ""))
+    listed = [_identifier_key(j) for j in settings.junk_identifiers]
+    repeated = F.regexp_replace(key, r"^(.)\1*$", "") == F.lit("")
+    ok = (F.length(key) >= 5) & ~repeated
+    if listed:
+        ok = ok & ~key.isin(listed)
+    return F.when(ok, key)
+
+
+def _identifier_key(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", value).upper()
 
 
 def standardise_gender(value: Column) -> Column:
