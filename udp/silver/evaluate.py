@@ -1,5 +1,7 @@
 """`udp evaluate-matching --truth DIR/truth`: pairwise precision, recall and F1 of silver.customer_xref against the
 generator's ground truth, cluster counts, and the false matches and misses grouped by cause.
+`udp evaluate-matching --labels`: precision and recall estimated from the labels in silver.match_labels (real data,
+no truth), with Wilson 95 % intervals; see udp/silver/estimate.py.
 
 A pair of records is a true match when both belong to the same person. Counts are computed from cluster sizes
 (n records make n(n-1)/2 pairs), so nothing is enumerated except the error samples.
@@ -16,13 +18,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from udp.config import Config
-from udp.errors import InputPathError
+from udp.errors import InputPathError, UdpError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
+from udp.silver import estimate, labels
 from udp.summary import Summary
 
 XREF = "silver.customer_xref"
 LINKS = "silver.customer_links"
+RECORDS = "silver.customer_records"
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ def missed_matches(assigned: DataFrame, links: DataFrame) -> DataFrame:
     joined = missed.join(kept, ["a", "b"], "left")
     cause = (
         F.when(F.col("decision").isNull(), F.lit("not a candidate pair, or scored below the review band"))
+        .when(F.col("rule").startswith(labels.RULE_PREFIX), F.concat(F.lit("labelled: "), F.col("rule")))
         .when(F.col("guard").isNotNull(), F.concat(F.lit("guard: "), F.col("guard")))
         .when(F.col("rule") == "names only", F.lit("names only (no corroborating field)"))
         .when(F.col("decision") == "review", F.lit("in the review band"))
@@ -143,6 +148,33 @@ def evaluate(spark: SparkSession, lake: Lake, truth_dir: str) -> Summary:
     return summary
 
 
+def evaluate_labels(lake: Lake) -> Summary:
+    """Precision and recall estimated from silver.match_labels."""
+    for table in (labels.LABELS, LINKS, RECORDS):
+        if not lake.exists(table):
+            hint = (
+                "label pairs with `udp review export` and `udp review apply`"
+                if table == labels.LABELS
+                else ("run `udp run silver` first")
+            )
+            raise UdpError(f"{table} does not exist under {lake.root}: {hint}")
+    outcomes = estimate.label_outcomes(lake.read(labels.LABELS), lake.read(LINKS), lake.read(RECORDS))
+    e = estimate.estimate_from_labels(outcomes)
+    summary = Summary("matching estimate from labels")
+    summary.fact("labels", e.labels)
+    summary.fact("pairwise precision", e.precision.render())
+    summary.fact("pairwise recall", e.recall.render())
+    if e.without_records:
+        summary.fact("labels not used (a record is gone)", e.without_records)
+    summary.text(
+        "how to read it",
+        "precision: labelled pairs the model linked that are labelled yes; recall: yes pairs the model linked.\n"
+        "Review-band labels are the hard pairs, so recall is a lower bound; precision is representative when the\n"
+        "matches labelled are a random sample (udp review export --matches N).",
+    )
+    return summary
+
+
 def _by_cause(df: DataFrame) -> list[tuple[str, int]]:
     rows = df.groupBy("cause").count().orderBy(F.desc("count")).collect()
     return [(str(r["cause"]), int(r["count"])) for r in rows] or [("none", 0)]
@@ -151,11 +183,19 @@ def _by_cause(df: DataFrame) -> list[tuple[str, int]]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evaluate-matching", description=__doc__.split("\n")[0])
     add_config_args(p)
-    p.add_argument("--truth", required=True, help="the generator's truth folder (DIR/truth)")
+    against = p.add_mutually_exclusive_group(required=True)
+    against.add_argument("--truth", help="the generator's truth folder (DIR/truth)")
+    against.add_argument(
+        "--labels",
+        action="store_true",
+        help="estimate precision and recall from the labels of silver.match_labels (udp review apply)",
+    )
     return p
 
 
 def check(config: Config, args: argparse.Namespace) -> None:
+    if args.labels:
+        return
     read_truth_paths = [Path(args.truth) / "customers.csv", Path(args.truth) / "persons.csv"]
     for f in read_truth_paths:
         if not f.is_file():
@@ -163,4 +203,8 @@ def check(config: Config, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job(parser(), argv, lambda spark, config, args: evaluate(spark, Lake(spark, config), args.truth), check)
+    def body(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summary:
+        lake = Lake(spark, config)
+        return evaluate_labels(lake) if args.labels else evaluate(spark, lake, args.truth)
+
+    return run_job(parser(), argv, body, check)

@@ -26,7 +26,7 @@ from udp.config import Config
 from udp.errors import ConfigError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
-from udp.silver import blocking, cluster, golden, identity, items, match, model, records, touchpoints
+from udp.silver import blocking, cluster, golden, identity, items, labels, match, model, records, touchpoints
 from udp.silver.compare import Comparison, comparisons, with_comparison_levels
 from udp.silver.settings import BlockingSettings
 from udp.summary import Summary
@@ -40,6 +40,7 @@ MODEL = "silver.match_model"
 ITEMS = "silver.items"
 TOUCHPOINTS = "silver.touchpoints"
 QUARANTINE = "silver._quarantine"
+LABELS = labels.LABELS
 
 
 @dataclass
@@ -57,6 +58,8 @@ class SilverResult:
     largest_cluster: int = 0
     rounds: int = 0
     splits: list[cluster.SplitReport] = field(default_factory=list)
+    labels: Counter[str] = field(default_factory=Counter)
+    contradicted: list[tuple[str, str, str]] = field(default_factory=list)
     events: Counter[str] = field(default_factory=Counter)
     customers: int = 0
     items: int = 0
@@ -116,6 +119,9 @@ class SilverRun:
         result.touched = current.count() if full else touched.count()
         keyed = current.select("record_id", *records.MATCH_KEYS.values())
         pairs, result.skipped_blocks = blocking.candidate_pairs(keyed, settings.blocking, scope)
+        given = self._labels()
+        if given is not None:  # labelled pairs are decided again every run, touched or not
+            pairs = pairs.transform(labels.with_labelled_pairs(labels.labelled_pairs(given, current)))
         tf_tables = {n: model.term_frequencies(current, match.TF_KEYS[n]) for n in settings.training.term_frequency}
         levels = (
             match.pair_frame(pairs, current)
@@ -131,8 +137,11 @@ class SilverRun:
             identifiers = settings.deterministic
             shared = match.shared_values(current, identifiers.identifiers, identifiers.max_records_per_value)
             scored = levels.transform(match.with_scores(fitted, items_, settings.training.term_frequency))
-            new_links = match.to_links(scored.transform(match.with_decisions(settings, items_, shared)), version)
-            links = new_links if full else self._untouched_links(current, touched).unionByName(new_links)
+            decided = scored.transform(match.with_decisions(settings, items_, shared))
+            if given is not None:
+                decided = decided.transform(labels.with_labels(given))
+            new_links = match.to_links(decided, version)
+            links = new_links if full else self._untouched_links(current, touched, given).unionByName(new_links)
             lake.merge(links, LINKS, ["left_id", "right_id"], delete_missing="true")
         finally:
             levels.unpersist()
@@ -141,7 +150,13 @@ class SilverRun:
         all_links = lake.read(LINKS)
         for r in all_links.groupBy("decision").count().collect():
             result.decisions[r["decision"]] = int(r["count"])
+        if given is not None:
+            for r in given.groupBy("label").count().collect():
+                result.labels[r["label"]] = int(r["count"])
         return all_links
+
+    def _labels(self) -> DataFrame | None:
+        return self.lake.read(LABELS) if self.lake.exists(LABELS) else None
 
     def _model(self, current: DataFrame, levels: DataFrame) -> tuple[model.Model, str]:
         """The stored match model, or a new one trained on this run's candidate pairs (first run, --retrain)."""
@@ -186,9 +201,11 @@ class SilverRun:
         self.result.trained = True
         return fitted, self.run_id
 
-    def _untouched_links(self, current: DataFrame, touched: DataFrame) -> DataFrame:
-        """Links between records that are unchanged and still present."""
+    def _untouched_links(self, current: DataFrame, touched: DataFrame, given: DataFrame | None) -> DataFrame:
+        """Links between records that are unchanged and still present, but not labelled pairs (decided anew)."""
         old = self.lake.read(LINKS)
+        if given is not None:
+            old = old.join(given.select(*labels.PAIR_KEYS), list(labels.PAIR_KEYS), "left_anti")
         gone = touched.select(F.col("record_id").alias("_id"))
         live = current.select(F.col("record_id").alias("_id"))
         for side in ("left_id", "right_id"):
@@ -214,6 +231,11 @@ class SilverRun:
             lake.append(self.spark.createDataFrame(event_rows, identity.HISTORY_SCHEMA), HISTORY)
         result.events.update(Counter(str(e["event"]) for e in event_rows))
         written = lake.read(XREF)
+        given = self._labels()
+        if given is not None:
+            result.contradicted = [
+                tuple(r) for r in labels.contradicted(given, written).orderBy(*labels.PAIR_KEYS).collect()
+            ]
         stats = written.groupBy("customer_id").count().agg(F.count(F.lit(1)).alias("n"), F.max("count").alias("top"))
         row = stats.first()
         result.clusters, result.largest_cluster = (int(row["n"]), int(row["top"] or 0)) if row else (0, 0)
@@ -308,7 +330,7 @@ def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summar
         catalogue = silver.build_items()
     with _timed(clock, "touch points"):
         silver.build_touchpoints(current, xref, catalogue)
-    for table in (RECORDS, LINKS, XREF, HISTORY, CUSTOMERS, MODEL, ITEMS, TOUCHPOINTS, QUARANTINE):
+    for table in (RECORDS, LINKS, XREF, HISTORY, CUSTOMERS, MODEL, LABELS, ITEMS, TOUCHPOINTS, QUARANTINE):
         if lake.exists(table):
             lake.register(table)
     return summarise(silver.result, lake)
@@ -327,6 +349,14 @@ def summarise(result: SilverResult, lake: Lake) -> Summary:
     summary.table("records per source", ["source", "records"], sorted(result.records.items()))
     summary.table("candidate pairs per blocking rule", ["rule", "pairs"], sorted(result.pairs.items()))
     summary.table("links", ["decision", "pairs"], sorted(result.decisions.items()))
+    if result.labels:
+        summary.fact("labelled pairs honoured", ", ".join(f"{n} {label}" for label, n in sorted(result.labels.items())))
+    if result.contradicted:
+        summary.table(
+            "labelled no, yet one customer (through other links)",
+            ["left_id", "right_id", "customer_id"],
+            result.contradicted[:10],
+        )
     if result.skipped_blocks:
         skipped = [(b.rule, b.key, b.records) for b in result.skipped_blocks[:10]]
         summary.table("blocks skipped (too large)", ["rule", "key", "records"], skipped)
