@@ -25,6 +25,15 @@ Transform = Callable[[DataFrame], DataFrame]
 
 LABELS = "silver.match_labels"
 LABELS_SCHEMA = "left_id STRING, right_id STRING, label STRING, labelled_at TIMESTAMP, source_file STRING"
+LABELS_COMMENT = "People's verdicts on record pairs (udp review apply): one row per pair, the latest label wins"
+# column -> comment; types in LABELS_SCHEMA. The Delta column comments and docs/tables.md (`udp docs`) use these.
+LABELS_COLUMNS = {
+    "left_id": "The pair's first record (silver.customer_records.record_id; canonical order, left_id < right_id)",
+    "right_id": "The pair's second record (silver.customer_records.record_id)",
+    "label": "yes: the same customer, always linked; no: different customers, never linked",
+    "labelled_at": "When the label was applied (UTC)",
+    "source_file": "The labelled file it was applied from",
+}
 PAIR_KEYS = ("left_id", "right_id")
 YES, NO = "yes", "no"
 REJECTED = "rejected"

@@ -150,6 +150,7 @@ def apply(spark: SparkSession, lake: Lake, args: argparse.Namespace) -> Summary:
     written = changed.count()
     if written:
         lake.merge(changed, labels.LABELS, list(labels.PAIR_KEYS))
+        lake.document(labels.LABELS, labels.LABELS_COMMENT, labels.LABELS_COLUMNS)
         lake.register(labels.LABELS)
     summary = Summary("review apply")
     summary.fact(
