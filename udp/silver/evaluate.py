@@ -181,7 +181,12 @@ def _by_cause(df: DataFrame) -> list[tuple[str, int]]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="evaluate-matching", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="udp evaluate-matching",
+        description="Pairwise precision, recall and F1 of silver.customer_xref against the generator's truth "
+        "(--truth), or precision and recall estimated from people's labels in silver.match_labels, with Wilson 95 % "
+        "intervals (--labels, for real data where no truth exists).",
+    )
     add_config_args(p)
     against = p.add_mutually_exclusive_group(required=True)
     against.add_argument("--truth", help="the generator's truth folder (DIR/truth)")
