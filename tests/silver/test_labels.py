@@ -77,6 +77,18 @@ def test_yes_always_links_and_no_never_links_whatever_the_model_decided(spark: S
     )
 
 
+def test_the_labels_honoured_are_counted_from_the_labelled_links(spark: SparkSession) -> None:
+    links = spark.createDataFrame(
+        [
+            ("a", "b", "rejected", "label no (model: match)"),
+            ("c", "d", "match", "label yes (model: review)"),
+            ("e", "f", "match", "exact email"),
+        ],
+        DECIDED,
+    )
+    assertDataFrameEqual(labels.honoured(links), [Row(label="no", count=1), Row(label="yes", count=1)])
+
+
 def test_labelled_pairs_join_the_candidates_once_and_only_while_both_records_exist(spark: SparkSession) -> None:
     records = spark.createDataFrame([("a",), ("b",), ("c",), ("d",)], "record_id STRING")
     given = spark.createDataFrame(

@@ -46,6 +46,22 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
+def chained_pair(lake: Lake, customers: dict[str, str], exclude: set[str]) -> tuple[str, str]:
+    """Two records of a customer of three or more that stay together without their own link: a pair with no
+    direct match link, else (every pair linked) any pair."""
+    sizes: dict[str, list[str]] = {}
+    for record, customer in sorted(customers.items()):
+        sizes.setdefault(customer, []).append(record)
+    members = next(m for c, m in sorted(sizes.items()) if len(m) >= 3 and c not in exclude)
+    linked = {
+        (r["left_id"], r["right_id"])
+        for r in lake.read(job.LINKS).where(F.col("decision") == "match").collect()
+        if r["left_id"] in members
+    }
+    pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
+    return next((p for p in pairs if p not in linked), pairs[0])
+
+
 def test_labels_override_the_model_keep_untouched_ids_and_measure_it(
     spark: SparkSession, config: Config, dumps: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,8 +83,12 @@ def test_labels_override_the_model_keep_untouched_ids_and_measure_it(
     yes = next(r for r in rows if r["decision"] == "review" and before[r["left_id"]] != before[r["right_id"]])
     no = next(r for r in rows if r["decision"] == "match" and sizes[r["left_id"]] == 2)
     yes["label"], no["label"] = "yes", "No"
+    # and a no for two records of a bigger customer that other links keep together: reported, not ignored
+    chained = chained_pair(
+        lake, before, exclude={before[yes["left_id"]], before[yes["right_id"]], before[no["left_id"]]}
+    )
     labelled = Path(config.paths.export) / "labelled.csv"
-    write_rows(labelled, rows)
+    write_rows(labelled, [*rows, {"left_id": chained[1], "right_id": chained[0], "label": "no"}])
 
     bad = Path(config.paths.export) / "bad.csv"
     write_rows(bad, [{**rows[0], "label": "perhaps"}])
@@ -78,15 +98,18 @@ def test_labels_override_the_model_keep_untouched_ids_and_measure_it(
     assert cli.main(["review", "apply", str(labelled), *on_lake]) == 0
     assert cli.main(["review", "apply", str(labelled), *on_lake]) == 0
     assert re.search(r"labels recorded \(new or changed\) +0\n", capsys.readouterr().out)
-    assert lake.read(labels.LABELS).count() == 2
+    assert lake.read(labels.LABELS).count() == 3
 
     summary = job.run(spark, config, ARGS).render()
     assert re.search(r"records compared \(touched\) +0\n", summary)
-    assert re.search(r"labelled pairs honoured +1 no, 1 yes\n", summary)
+    assert re.search(r"labelled pairs honoured +2 no, 1 yes\n", summary)
+    assert re.search(
+        rf"labelled no, yet one customer.*\n.*\n.*\n{chained[0]} +{chained[1]} +{before[chained[0]]}", summary
+    )
     after = ids(lake)
     assert after[yes["left_id"]] == after[yes["right_id"]]
     assert after[no["left_id"]] != after[no["right_id"]]
-    changed = {yes["left_id"], yes["right_id"], no["left_id"], no["right_id"]}
+    changed = {yes["left_id"], yes["right_id"], no["left_id"], no["right_id"], *chained}
     affected = {before[r] for r in changed}
     untouched = {r for r, c in before.items() if c not in affected}
     assert untouched
@@ -106,5 +129,5 @@ def test_labels_override_the_model_keep_untouched_ids_and_measure_it(
     assert ids(lake) == after, "a re-run with the same labels changed ids"
 
     estimate = evaluate.evaluate_labels(lake).render()
-    assert re.search(r"labels +2\n", estimate)
-    assert "0 of 1 labels" in estimate
+    assert re.search(r"labels +3\n", estimate)
+    assert re.search(r"pairwise recall +0\.000 \(95% CI 0\.000-0\.793; 0 of 1 labels\)", estimate)

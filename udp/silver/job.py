@@ -151,7 +151,7 @@ class SilverRun:
         for r in all_links.groupBy("decision").count().collect():
             result.decisions[r["decision"]] = int(r["count"])
         if given is not None:
-            for r in given.groupBy("label").count().collect():
+            for r in labels.honoured(all_links).collect():
                 result.labels[r["label"]] = int(r["count"])
         return all_links
 
@@ -353,7 +353,7 @@ def summarise(result: SilverResult, lake: Lake) -> Summary:
         summary.fact("labelled pairs honoured", ", ".join(f"{n} {label}" for label, n in sorted(result.labels.items())))
     if result.contradicted:
         summary.table(
-            "labelled no, yet one customer (through other links)",
+            f"labelled no, yet one customer through other links ({len(result.contradicted)})",
             ["left_id", "right_id", "customer_id"],
             result.contradicted[:10],
         )

@@ -165,6 +165,12 @@ def with_labels(labels: DataFrame) -> Transform:
     return transform
 
 
+def honoured(links: DataFrame) -> DataFrame:
+    """(label, count): the links decided by a label this run, by label (labels whose records are gone do not count)."""
+    labelled = links.where(F.col("rule").startswith(RULE_PREFIX))
+    return labelled.groupBy(F.split(F.col("rule"), " ")[1].alias("label")).count()
+
+
 def model_decision(links: DataFrame) -> DataFrame:
     """(left_id, right_id, model_decision): what the model alone decided for each link, labelled or not."""
     from_rule = F.regexp_extract(F.col("rule"), MODEL_DECISION, 1)
