@@ -10,7 +10,7 @@ import pytest
 from pyspark.sql import Row, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from udp.silver import estimate, labels
+from udp.silver import estimate, labels, review
 from udp.silver.labels import Label, LabelError, parse_labels, read_label_file
 
 
@@ -47,6 +47,32 @@ def test_a_json_export_is_read_with_items_numbered_from_one(tmp_path: Path) -> N
     path.write_text(json.dumps([{"left_id": "a", "right_id": "b", "label": "no"}, {"left_id": "a", "label": "x"}]))
     with pytest.raises(LabelError, match=r"labels\.json item 2: label 'x'"):
         read_label_file(str(path))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_export_filled_in_reads_back_as_labels(tmp_path: Path, fmt: str) -> None:
+    columns = ["left_id", "right_id", "probability", "left_first_name", "right_first_name", "label"]
+    rows = [
+        {
+            "left_id": "crm:1",
+            "right_id": "web:2",
+            "probability": 0.9,
+            "left_first_name": "Ann",
+            "right_first_name": None,
+            "label": "yes",
+        },
+        {
+            "left_id": "crm:3",
+            "right_id": "web:4",
+            "probability": 0.85,
+            "left_first_name": "Bo",
+            "right_first_name": "Bo",
+            "label": "",
+        },
+    ]
+    path = tmp_path / f"review.{fmt}"
+    review.write_rows(rows, columns, path, fmt)
+    assert read_label_file(str(path)) == [Label("crm:1", "web:2", "yes")]
 
 
 DECIDED = "left_id STRING, right_id STRING, decision STRING, rule STRING"
@@ -87,6 +113,27 @@ def test_the_labels_honoured_are_counted_from_the_labelled_links(spark: SparkSes
         DECIDED,
     )
     assertDataFrameEqual(labels.honoured(links), [Row(label="no", count=1), Row(label="yes", count=1)])
+
+
+def test_the_export_takes_review_pairs_and_a_sample_of_matches_never_a_labelled_pair(spark: SparkSession) -> None:
+    links = spark.createDataFrame(
+        [
+            ("a", "b", "review", "probabilistic"),
+            ("c", "d", "review", "probabilistic"),
+            ("e", "f", "match", "exact email"),
+            ("g", "h", "match", "probabilistic"),
+        ],
+        DECIDED,
+    )
+    given = spark.createDataFrame([("c", "d", "no", None, None), ("g", "h", "yes", None, None)], labels.LABELS_SCHEMA)
+    assertDataFrameEqual(
+        review.review_pairs(links, given, matches=5),
+        [
+            Row(left_id="a", right_id="b", decision="review", rule="probabilistic"),
+            Row(left_id="e", right_id="f", decision="match", rule="exact email"),
+        ],
+    )
+    assert review.review_pairs(links, None).count() == 2
 
 
 def test_labelled_pairs_join_the_candidates_once_and_only_while_both_records_exist(spark: SparkSession) -> None:

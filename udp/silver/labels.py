@@ -90,7 +90,7 @@ def read_label_file(path: str) -> list[Label]:
     file = Path(path)
     if not file.is_file():
         raise InputPathError(f"labelled file not found: {path}")
-    with file.open(newline="", encoding="utf-8") as handle:
+    with file.open(newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets save CSV with a BOM
         if file.suffix.lower() == ".json":
             try:
                 rows = json.load(handle)

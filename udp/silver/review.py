@@ -54,14 +54,14 @@ PAIR_COLUMNS = ("left_id", "right_id", "decision", "rule", "probability", "match
 
 def review_pairs(links: DataFrame, given: DataFrame | None, matches: int = 0, seed: int = 42) -> DataFrame:
     """Links in the review band, plus a sample of `matches` automatic matches; never a pair already labelled."""
+    if given is not None:
+        links = links.join(given.select(*labels.PAIR_KEYS), list(labels.PAIR_KEYS), "left_anti")
     review = links.where(F.col("decision") == "review")
     if matches > 0:
         # A hash of the pair ids, not rand(): the same lake and seed give the same sample.
         order = F.xxhash64(F.col("left_id"), F.col("right_id"), F.lit(seed))
-        automatic = links.where((F.col("decision") == "match") & ~F.col("rule").startswith(labels.RULE_PREFIX))
+        automatic = links.where(F.col("decision") == "match")
         review = review.unionByName(automatic.orderBy(order).limit(matches))
-    if given is not None:
-        review = review.join(given.select(*labels.PAIR_KEYS), list(labels.PAIR_KEYS), "left_anti")
     return review
 
 
