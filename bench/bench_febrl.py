@@ -7,10 +7,10 @@ Per set: bench/febrl.py lays the FEBRL files out as raw dumps; bronze ingests th
 bench/febrl.yaml (not timed); then silver's customer steps (as `udp run silver` runs them: customer records,
 candidate pairs, u sampling, EM, scoring, clusters, ids, golden records, all written to Delta) run on a fresh lake,
 timed, and silver.customer_xref is scored against the set's truth.csv with udp.silver.evaluate: pairwise and
-exact-cluster precision / recall / F1, a record missing from the xref counting as a singleton. Splink runs in the same process on
-the same laid-out CSVs with its own documented FEBRL settings (bench/splink_febrl.py), timed from load to written
-clusters, and is scored the same way. An untimed warm-up silver run on FEBRL3 comes first (JVM and code-generation
-warm-up), unless --no-warmup.
+exact-cluster precision / recall / F1, a record missing from the xref counting as a singleton. Splink runs in the
+same process on the same laid-out CSVs with its own documented FEBRL settings (bench/splink_febrl.py), timed from
+load to written clusters, and is scored the same way. An untimed warm-up silver run on FEBRL3 comes first (JVM and
+code-generation warm-up), unless --no-warmup.
 """
 
 from __future__ import annotations
