@@ -9,6 +9,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from tests.frames import assert_rows
+from udp.silver import evaluate
 from udp.silver.evaluate import Scores, TruthFileError, read_truth, score, with_predictions
 
 TRUTH = "source STRING, source_key STRING, entity_id STRING, household_id STRING"
@@ -95,3 +96,16 @@ def test_a_truth_without_the_expected_header_or_files_is_named(tmp_path: Path, s
         read_truth(spark, str(path))
     with pytest.raises(TruthFileError, match=r"ground truth file not found: .*customers\.csv"):
         read_truth(spark, str(tmp_path))
+
+
+def test_evaluate_matching_names_a_bad_truth_in_one_line_before_starting_spark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_text("source,source_key,person_id\ncrm,C1,P1\n")
+    assert evaluate.main(["--truth", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"udp: error: ground truth {path}: header has no entity_id (found: 'source,source_key,person_id'; --truth "
+        "takes a CSV with header source,source_key,entity_id, or the generator's DIR/truth folder)"
+    ]
