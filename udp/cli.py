@@ -3,7 +3,7 @@
     udp generate --out DIR --customers N --skus N --days N --seed N    synthetic raw dumps + ground truth
     udp run <stage|pipeline> [--conf FILE] [--set KEY=VALUE]... [stage args]
     udp config [--conf FILE] [--set KEY=VALUE]...      print the resolved configuration
-    udp evaluate-matching --truth DIR/truth            pairwise precision/recall/F1 of silver against the truth
+    udp evaluate-matching --truth FILE.csv             pairwise and cluster precision/recall/F1 against labels
     udp explain --customer-id ID | --record SRC:KEY    a customer's records and the evidence of each link
     udp validate [--interactions P --items P --users P --schemas DIR]   Personalize preflight (gold or your CSVs)
     udp export [--snapshot ID] [--force]               import-ready CSV + schemas + manifest under paths.export
