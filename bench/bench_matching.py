@@ -199,7 +199,7 @@ def run_size(
 
     truth = read_truth(spark, work).select("source", "source_key", "person_id")
     assigned = xref.select("record_id", "customer_id", "source", "source_key").join(truth, ["source", "source_key"])
-    res.udp_scores = score(assigned.select("record_id", "customer_id", "person_id"))
+    res.udp_scores = score(assigned.select("record_id", "customer_id", "person_id"), entity="person_id")
     log(f"  udp: P {res.udp_scores.precision:.4f} R {res.udp_scores.recall:.4f} F1 {res.udp_scores.f1:.4f}")
 
     # ---- Splink: export (not timed), then timed ------------------------------------------------------------------
@@ -232,7 +232,7 @@ def run_size(
                     F.col("unique_id").alias("record_id"), F.col("cluster_id").cast("string").alias("customer_id")
                 )
                 joined = clusters.join(ids, "record_id").join(truth, ["source", "source_key"])
-                return score(joined.select("record_id", "customer_id", "person_id"))
+                return score(joined.select("record_id", "customer_id", "person_id"), entity="person_id")
 
             res.splink_scores = s = splink_scores(str(clusters_out))
             log(f"  Splink: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}")

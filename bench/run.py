@@ -23,6 +23,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "generate": ([], ["--customers", "50000", "--skus", "50000", "--days", "3"]),
     "bronze": ([], ["--customers", "5000", "--skus", "5000", "--days", "3"]),
     "matching": ([], ["--sizes", "20000", "--no-warmup"]),
+    "febrl": ([], ["--no-warmup"]),
     "gold": ([], ["--skus", "50000", "--customers", "20000", "--interactions", "500000", "--days", "60"]),
     "personalize": ([], ["--users", "800", "--items", "400", "--interactions", "20000"]),
 }

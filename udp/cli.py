@@ -3,7 +3,10 @@
     udp generate --out DIR --customers N --skus N --days N --seed N    synthetic raw dumps + ground truth
     udp run <stage|pipeline> [--conf FILE] [--set KEY=VALUE]... [stage args]
     udp config [--conf FILE] [--set KEY=VALUE]...      print the resolved configuration
-    udp evaluate-matching --truth DIR/truth            pairwise precision/recall/F1 of silver against the truth
+    udp evaluate-matching --truth FILE.csv|DIR/truth   pairwise and cluster precision/recall/F1 against a truth
+    udp evaluate-matching --labels                     precision/recall estimated from review labels (95% CI)
+    udp review export --out FILE [--format csv|json]   review-band pairs with their evidence, to label yes/no
+    udp review apply FILE                              record the labels; the next silver run honours them
     udp explain --customer-id ID | --record SRC:KEY    a customer's records and the evidence of each link
     udp validate [--interactions P --items P --users P --schemas DIR]   Personalize preflight (gold or your CSVs)
     udp export [--snapshot ID] [--force]               import-ready CSV + schemas + manifest under paths.export
@@ -86,6 +89,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "config": _config,
     "evaluate-matching": _lazy("udp.silver.evaluate"),
     "explain": _lazy("udp.silver.explain"),
+    "review": _lazy("udp.silver.review"),
     "personalize": _lazy("udp.personalize.job"),
 }
 COMMANDS.update(

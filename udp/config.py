@@ -5,6 +5,11 @@ file is overlaid on them. `conf/local.yaml` and `conf/emr.yaml` extend `conf/bas
 files (`sources.yaml`, `matching.yaml`, `personalize.yaml`). Later `--conf` files and then `--set dotted.key=value`
 overrides are applied on top. String values may use `${ENV_VAR}` or `${ENV_VAR:-default}`.
 
+An overlay replaces values and lists, and merges sections key by key. In a mapping of named sections (sources,
+survivorship rules, email providers, ...) `name: null` removes that entry; `key+: [...]` (or `--set key+=[...]`)
+appends to the list under `key` instead of replacing it. A source that is still named somewhere after its removal
+(survivorship, references, customer_keys) is an error naming the key.
+
 Every mistake (missing file, unknown or misspelt key, wrong type, unset variable) raises `ConfigError` naming the
 file, the key and what was expected.
 """
@@ -97,9 +102,10 @@ class Config:
         raw = _to_plain(self)
         files = raw.pop("files")
         prov: dict[str, str] = {}
+        removed: dict[str, str] = {}
         for item in overrides:
-            _apply_override(raw, prov, item)
-        return _build(raw, prov, tuple(files))
+            _apply_override(raw, prov, removed, item)
+        return _build(raw, prov, removed, tuple(files))
 
 
 # Keys that are not configuration values but loader directives.
@@ -119,13 +125,14 @@ def load_config(
     files = list(conf_files) or [DEFAULT_CONF]
     merged: dict[str, Any] = {}
     prov: dict[str, str] = {}
+    removed: dict[str, str] = {}  # dotted key of a removed named entry -> the file (or --set) that removed it
     loaded: list[str] = []
     for f in files:
-        _load_file(Path(f), merged, prov, loaded, stack=())
+        _load_file(Path(f), merged, prov, removed, loaded=loaded, stack=())
     for item in overrides:
-        _apply_override(merged, prov, item)
+        _apply_override(merged, prov, removed, item)
     _interpolate(merged, prov, environ, ())
-    return _build(merged, prov, tuple(loaded))
+    return _build(merged, prov, removed, tuple(loaded))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -134,7 +141,13 @@ def load_config(
 
 
 def _load_file(
-    path: Path, merged: dict[str, Any], prov: dict[str, str], loaded: list[str], stack: tuple[str, ...]
+    path: Path,
+    merged: dict[str, Any],
+    prov: dict[str, str],
+    removed: dict[str, str],
+    *,
+    loaded: list[str],
+    stack: tuple[str, ...],
 ) -> None:
     name = str(path)
     if name in stack:
@@ -159,21 +172,108 @@ def _load_file(
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
         raise ConfigError(f"{name}: 'extends' must be a file name or a list of file names")
     for parent in parents:
-        _load_file(path.parent / parent, merged, prov, loaded, (*stack, name))
-    _merge(merged, data, prov, name, ())
+        _load_file(path.parent / parent, merged, prov, removed, loaded=loaded, stack=(*stack, name))
+    _merge(merged, data, prov, removed, origin=name, at=())
     loaded.append(name)
 
 
-def _merge(dst: dict[str, Any], src: Mapping[str, Any], prov: dict[str, str], origin: str, at: tuple[str, ...]) -> None:
+def _merge(
+    dst: dict[str, Any],
+    src: Mapping[str, Any],
+    prov: dict[str, str],
+    removed: dict[str, str],
+    *,
+    origin: str,
+    at: tuple[str, ...],
+) -> None:
     for key, value in src.items():
         if not isinstance(key, str):
             raise ConfigError(f"{origin}: key {'.'.join((*at, str(key)))!r} must be a string")
+        if key.endswith("+") and len(key) > 1:
+            _append(dst, (*at, key[:-1]), value, prov, origin)
+            continue
         here = (*at, key)
-        if isinstance(value, dict) and isinstance(dst.get(key), dict):
-            _merge(dst[key], value, prov, origin, here)
+        if value is None and _is_named_entry(here):
+            _remove(dst, here, prov, removed, origin)
+            continue
+        removed.pop(".".join(here), None)
+        if isinstance(value, dict):
+            # Merge into a fresh section too, so `null` removals and `+` appends inside it are applied, not copied.
+            if not isinstance(dst.get(key), dict):
+                dst[key] = {}
+                prov[".".join(here)] = origin
+            _merge(dst[key], value, prov, removed, origin=origin, at=here)
         else:
             dst[key] = _copy(value)
             _mark(prov, here, value, origin)
+
+
+def _hint_at(path: Sequence[str]) -> Any:
+    """The declared type of the value at `path` in `Config`, or None where the schema does not say."""
+    hint: Any = Config
+    for part in path:
+        hint = _strip_optional(hint)
+        if dataclasses.is_dataclass(hint):
+            hint = _field_types(hint).get(part)
+            if hint is None:
+                return None
+        elif _is_mapping(hint):
+            hint = typing.get_args(hint)[1]
+        elif typing.get_origin(hint) in (list, tuple, Sequence):
+            hint = typing.get_args(hint)[0]
+        else:
+            return None
+    return _strip_optional(hint)
+
+
+def _is_named_entry(path: tuple[str, ...]) -> bool:
+    """Whether `path` is one entry of a mapping of named sections (a source, a survivorship rule, ...)."""
+    parent = _hint_at(path[:-1]) if path else None
+    if parent is None or not _is_mapping(parent):
+        return False
+    entry = _strip_optional(typing.get_args(parent)[1])
+    return dataclasses.is_dataclass(entry) or _is_mapping(entry)
+
+
+def _remove(
+    dst: dict[str, Any], path: tuple[str, ...], prov: dict[str, str], removed: dict[str, str], origin: str
+) -> None:
+    dst.pop(path[-1], None)
+    dotted = ".".join(path)
+    for key in [k for k in prov if k == dotted or k.startswith(dotted + ".")]:
+        del prov[key]
+    removed[dotted] = origin
+
+
+def _append(dst: dict[str, Any], path: tuple[str, ...], value: Any, prov: dict[str, str], origin: str) -> None:
+    """`key+: [...]`: extend the list at `path` (its current value, else its documented default)."""
+    dotted = ".".join(path)
+    hint = _hint_at(path)
+    if hint is not None and typing.get_origin(hint) not in (list, tuple, Sequence):
+        raise ConfigError(f"{origin}: key '{dotted}+' appends to a list, but '{dotted}' is {_describe(hint)}")
+    if not isinstance(value, list):
+        shown = "null" if value is None else repr(value)
+        raise ConfigError(f"{origin}: key '{dotted}+' appends to a list and must be a list, got {shown}")
+    current = dst[path[-1]] if path[-1] in dst else _default_at(path)
+    if not isinstance(current, list):
+        raise ConfigError(f"{origin}: key '{dotted}+' appends to a list, but '{dotted}' is {current!r}")
+    dst[path[-1]] = current + [_copy(v) for v in value]
+    prov.setdefault(dotted, origin)
+    for i in range(len(current), len(current) + len(value)):
+        _mark(prov, (*path, str(i)), dst[path[-1]][i], origin)
+
+
+def _default_at(path: tuple[str, ...]) -> Any:
+    """The default of the dataclass field at `path` as plain YAML values; [] where there is none."""
+    owner = _hint_at(path[:-1])
+    if dataclasses.is_dataclass(owner):
+        for f in dataclasses.fields(owner):
+            if f.name == path[-1]:
+                if f.default is not dataclasses.MISSING:
+                    return _to_plain(f.default)
+                if f.default_factory is not dataclasses.MISSING:
+                    return _to_plain(f.default_factory())
+    return []
 
 
 def _copy(value: Any) -> Any:
@@ -202,9 +302,11 @@ def _origin(prov: Mapping[str, str], dotted: str) -> str:
     return "configuration"
 
 
-def _apply_override(merged: dict[str, Any], prov: dict[str, str], item: str) -> None:
+def _apply_override(merged: dict[str, Any], prov: dict[str, str], removed: dict[str, str], item: str) -> None:
     key, sep, text = item.partition("=")
     key = key.strip()
+    append = key.endswith("+")
+    key = key.removesuffix("+")
     if not sep or not key or any(not p for p in key.split(".")):
         raise ConfigError(f"--set {item!r}: expected dotted.key=value, e.g. --set paths.lake=/tmp/lake")
     try:
@@ -220,8 +322,14 @@ def _apply_override(merged: dict[str, Any], prov: dict[str, str], item: str) -> 
         elif not isinstance(child, dict):
             raise ConfigError(f"--set {key}: {'.'.join(path[: i + 1])} is a value, not a section")
         node = child
-    node[path[-1]] = value
-    _mark(prov, path, value, "--set")
+    if append:
+        _append(node, path, value, prov, "--set")
+    elif value is None and _is_named_entry(path):
+        _remove(node, path, prov, removed, "--set")
+    else:
+        removed.pop(".".join(path), None)
+        node[path[-1]] = value
+        _mark(prov, path, value, "--set")
 
 
 def _split_key(key: str) -> tuple[str, ...]:
@@ -291,7 +399,9 @@ def _interpolate(node: Any, prov: Mapping[str, str], env: Mapping[str, str], at:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _build(merged: dict[str, Any], prov: Mapping[str, str], files: tuple[str, ...]) -> Config:
+def _build(
+    merged: dict[str, Any], prov: Mapping[str, str], removed: Mapping[str, str], files: tuple[str, ...]
+) -> Config:
     for directive in _DIRECTIVES:
         merged.pop(directive, None)
     spark_conf = merged.get("spark", {}).get("conf", {}) if isinstance(merged.get("spark"), dict) else {}
@@ -304,7 +414,25 @@ def _build(merged: dict[str, Any], prov: Mapping[str, str], files: tuple[str, ..
     merged["files"] = list(files)
     cfg = _convert(Config, merged, prov, ())
     assert isinstance(cfg, Config)
+    _check_source_names(cfg, prov, removed)
     return cfg
+
+
+def _check_source_names(cfg: Config, prov: Mapping[str, str], removed: Mapping[str, str]) -> None:
+    """Every key that names a source names one that is configured (an overlay may have removed it)."""
+    named: list[tuple[str, str]] = []
+    for attribute, rule in cfg.matching.survivorship.items():
+        named += [(f"matching.survivorship.{attribute}.sources", s) for s in rule.sources]
+    for name, contract in cfg.sources.items():
+        named += [(f"sources.{name}.references.{i}.source", r.source) for i, r in enumerate(contract.references)]
+        named += [(f"sources.{name}.customer_keys.{k}.source", c.source) for k, c in contract.customer_keys.items()]
+    known = ", ".join(cfg.sources) or "none"
+    for key, source in named:
+        if source in cfg.sources:
+            continue
+        by = removed.get(f"sources.{source}")
+        why = f"which {by} removed" if by else "which is not a configured source"
+        raise ConfigError(f"{_origin(prov, key)}: key '{key}' names source {source!r}, {why}; sources: {known}")
 
 
 def _field_types(cls: Any) -> dict[str, Any]:

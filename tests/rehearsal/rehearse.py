@@ -215,7 +215,7 @@ def run_locally(work: Work, raw: Path) -> list[float]:
     local = work["local"]
     sets = [
         f"paths.raw={raw}", f"paths.lake={local / 'lake'}", f"paths.export={local / 'export'}",
-        f"personalize.local.state_dir={local / 'personalize'}",
+        f"personalize.local.state_dir={local / 'personalize'}", f"spark.jars_dir={ROOT / '.jars'}",
     ]  # fmt: skip
     config = ["--conf", str(ROOT / "conf" / "local.yaml"), *(a for s in sets for a in ("--set", s))]
     env = {"PATH": os.environ["PATH"], "HOME": str(local), "TMPDIR": str(work["tmp"])}
@@ -296,8 +296,28 @@ def tables_under(s3: Any, local_lake: Path) -> tuple[set[str], set[str]]:
     return remote, local
 
 
+def rounded(column: Any, data_type: Any) -> Any:
+    """Doubles to 9 decimals, however deeply nested: a sum over partitions differs in its last bits between a
+    cluster's partitioning and a local one (9.6922106238662 and 9.692210623866202), and that is not a difference."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, DoubleType, FloatType, MapType, StructType
+
+    if isinstance(data_type, (DoubleType, FloatType)):
+        return F.round(column, 9)
+    if isinstance(data_type, StructType):
+        fields = [rounded(column[f.name], f.dataType).alias(f.name) for f in data_type.fields]
+        return F.when(column.isNotNull(), F.struct(*fields))
+    if isinstance(data_type, ArrayType):
+        return F.transform(column, lambda x: rounded(x, data_type.elementType))
+    if isinstance(data_type, MapType):
+        return F.transform_values(column, lambda _, v: rounded(v, data_type.valueType))
+    return column
+
+
 def compare_lakes(spark: Any, s3: Any, local_lake: Path) -> None:
     """The lake on S3 holds the same rows as the local lake, table by table (minus when-and-which-run columns)."""
+    from pyspark.sql import functions as F
+
     remote, local = tables_under(s3, local_lake)
     missing = sorted((local - remote) - BOOKKEEPING)
     require(not missing, f"tables written locally but not on S3: {', '.join(missing)}")
@@ -307,8 +327,8 @@ def compare_lakes(spark: Any, s3: Any, local_lake: Path) -> None:
         a = spark.read.format("delta").load(f"s3a://{BUCKET}/lake/{layer}/{name}")
         b = spark.read.format("delta").load(str(local_lake / layer / name))
         require(a.columns == b.columns, f"{table}: columns differ on S3 ({a.columns}) and locally ({b.columns})")
-        kept = [c for c in a.columns if c not in VOLATILE | VOLATILE_IN.get(table, set())]
-        a, b = a.select(*kept), b.select(*kept)
+        kept = [f for f in a.schema.fields if f.name not in VOLATILE | VOLATILE_IN.get(table, set())]
+        a, b = (df.select(*(rounded(F.col(f.name), f.dataType).alias(f.name) for f in kept)) for df in (a, b))
         only_s3, only_local = a.exceptAll(b).count(), b.exceptAll(a).count()
         n = a.count()
         rows.append((table, n, only_s3, only_local))
@@ -324,6 +344,8 @@ def compare_lakes(spark: Any, s3: Any, local_lake: Path) -> None:
 
 def check_export(s3: Any, local_export: Path) -> None:
     """Only the CSVs, schemas and manifest; the manifest describes every object; rows equal the local export's."""
+    from udp.personalize.snapshot import RUN_MANIFEST
+
     prefix = f"export/personalize/{SNAPSHOT}/"
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="export/")
     # Keys ending in "/" are S3A's empty directory markers (as the S3 console's folders), not files.
@@ -352,7 +374,9 @@ def check_export(s3: Any, local_export: Path) -> None:
         ]  # fmt: skip
         require(sorted(lines) == sorted(local_lines), f"{dataset}: the S3 export's rows differ from the local export's")
         say(f"  export     {dataset:<12} {info['rows']:>8,} rows in {len(info['files'])} file(s), same as local")
-    require(set(objects) == listed, f"objects not in the manifest: {sorted(set(objects) - listed)[:5]}")
+    run_manifest = f"{prefix}{RUN_MANIFEST}"  # the personalize stage's record of its resources, not export data
+    require(run_manifest in objects, f"the personalize stage left no {run_manifest}")
+    require(set(objects) == listed | {run_manifest}, f"objects not in the manifest: {sorted(set(objects) - listed)}")
 
 
 def check_personalize(spark: Any, s3: Any) -> None:

@@ -75,6 +75,22 @@ def test_a_giant_cluster_is_split_at_its_weakest_links(spark: SparkSession) -> N
     assert [(r.size, r.parts, r.threshold) for r in reports] == [(6, 2, "0.999")]
 
 
+def test_each_split_cluster_reports_its_own_records_and_parts(spark: SparkSession) -> None:
+    """Two giants split in one round: each report row counts its own cluster's parts, not the round's total."""
+    records = spark.createDataFrame([(n,) for n in "abcdefuvwxy"], "record_id STRING")
+    strong, weak = 0.99999, 0.991
+    chain = [("a", "b", strong), ("b", "c", strong), ("c", "d", weak), ("d", "e", strong), ("e", "f", strong)]
+    chain += [("u", "v", weak), ("v", "w", strong), ("w", "x", weak), ("x", "y", weak)]
+    links = spark.createDataFrame(chain, "left_id STRING, right_id STRING, probability DOUBLE").selectExpr(
+        "*", "'match' AS decision", "'probabilistic' AS rule"
+    )
+    _, reports, _ = cluster_records(records, links, max_size=4, split_thresholds=(0.999,), max_iterations=10)
+    assert sorted((r.cluster, r.size, r.parts, r.threshold) for r in reports) == [
+        ("a", 6, 2, "0.999"),
+        ("u", 5, 4, "0.999"),
+    ]
+
+
 def test_a_cluster_holding_two_dates_of_birth_is_split_but_a_typo_is_not(spark: SparkSession) -> None:
     """Brothers chained through records without a date of birth are separated; a typo'd date stays one person."""
     records = spark.createDataFrame(

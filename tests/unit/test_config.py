@@ -130,3 +130,120 @@ def test_with_overrides_returns_new_frozen_config() -> None:
     assert (cfg.paths.lake, other.paths.lake) == ("./data/lake", "/elsewhere")
     with pytest.raises(AttributeError):
         other.paths.lake = "x"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Overlays for a user adding foreign sources: remove named entries, append to lists
+# --------------------------------------------------------------------------------------------------------------------
+
+NO_CRM_SURVIVORSHIP = """
+matching:
+  survivorship:
+    first_name: {sources: [ecom, support]}
+    last_name: {sources: [ecom, support]}
+    email: {sources: [ecom, support]}
+    phone: {sources: [ecom, support]}
+    date_of_birth: null
+    gender: null
+    loyalty_id: null
+    loyalty_tier: null
+"""
+
+
+def test_null_removes_a_source_from_an_overlay(tmp_path: Path) -> None:
+    conf = write(
+        tmp_path / "o.yaml",
+        f"extends: {LOCAL}\nsources:\n  crm: null\n  pos: null\n{NO_CRM_SURVIVORSHIP}",
+    )
+    cfg = load_config([conf], env={})
+    assert "crm" not in cfg.sources
+    assert "pos" not in cfg.sources
+    assert "ecom" in cfg.sources
+    assert "date_of_birth" not in cfg.matching.survivorship
+    assert cfg.matching.survivorship["email"].sources == ("ecom", "support")
+
+
+def test_null_removes_a_named_entry_with_set() -> None:
+    cfg = load_config([LOCAL], ["matching.survivorship.gender=null", "sources.thirdparty=null"], env={})
+    assert "gender" not in cfg.matching.survivorship
+    assert "thirdparty" not in cfg.sources
+    assert "loyalty_id" in cfg.matching.survivorship
+
+
+def test_a_removed_source_can_be_defined_again_by_a_later_overlay(tmp_path: Path) -> None:
+    first = write(tmp_path / "a.yaml", f"extends: {LOCAL}\nsources:\n  thirdparty: null\n")
+    second = write(
+        tmp_path / "b.yaml",
+        "sources:\n  thirdparty:\n    entity: enrichment\n    path: tp/*/*.csv\n    format: csv\n"
+        "    schema: district STRING\n    key: [district]\n",
+    )
+    cfg = load_config([first, second], env={})
+    assert cfg.sources["thirdparty"].path == "tp/*/*.csv"
+    assert cfg.sources["thirdparty"].mapping == {}
+
+
+def test_a_removed_source_still_named_in_survivorship_names_the_key(tmp_path: Path) -> None:
+    conf = write(tmp_path / "o.yaml", f"extends: {LOCAL}\nsources:\n  crm: null\n  pos: null\n")
+    with pytest.raises(ConfigError) as err:
+        load_config([conf], env={})
+    assert str(err.value).startswith(
+        f"{ROOT / 'conf' / 'matching.yaml'}: key 'matching.survivorship.first_name.sources' names source 'crm', "
+        f"which {conf} removed; sources: ecom, oms, clickstream,"
+    )
+
+
+def test_a_removed_source_still_referenced_by_another_source_names_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"key 'sources\.oms\.references\.0\.source' names source 'erp', which --set"):
+        load_config([LOCAL], ["sources.erp=null"], env={})
+
+
+def test_a_survivorship_rule_naming_an_unknown_source_is_an_error() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^--set: key 'matching\.survivorship\.city\.sources' names source 'crmm', which is not a"
+    ):
+        load_config([LOCAL], ["matching.survivorship.city.sources=[crmm]"], env={})
+
+
+def test_null_on_a_plain_value_is_still_a_type_error() -> None:
+    with pytest.raises(ConfigError, match=r"key 'paths\.lake' must be a string, got null"):
+        load_config([LOCAL], ["paths.lake=null"], env={})
+
+
+def test_plus_suffix_appends_to_a_list_in_yaml(tmp_path: Path) -> None:
+    base = load_config([LOCAL], env={})
+    conf = write(
+        tmp_path / "o.yaml",
+        f"extends: {LOCAL}\nmatching:\n  blocking:\n    rules+:\n      - {{name: dob, keys: [date_of_birth]}}\n"
+        "  standardise:\n    titles: [mr]\n",
+    )
+    cfg = load_config([conf], env={})
+    names = [r.name for r in cfg.matching.blocking.rules]
+    assert names == [*(r.name for r in base.matching.blocking.rules), "dob"]
+    assert cfg.matching.standardise.titles == ("mr",)  # a plain key still replaces
+
+
+def test_plus_suffix_appends_with_set() -> None:
+    cfg = load_config([LOCAL], ["matching.deterministic.identifiers+=[postcode]"], env={})
+    assert cfg.matching.deterministic.identifiers == ("email", "phone_mobile", "loyalty_id", "postcode")
+
+
+def test_plus_suffix_appends_to_the_documented_default_when_no_file_sets_the_list(tmp_path: Path) -> None:
+    conf = write(tmp_path / "alone.yaml", "paths: {raw: r, lake: l, export: e}\nmatching:\n  guards+: [email]\n")
+    assert load_config([conf], env={}).matching.guards == ("first_name", "date_of_birth", "email")
+
+
+def test_plus_suffix_on_a_key_that_is_not_a_list_names_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"^--set: key 'paths\.lake\+' appends to a list, but 'paths\.lake' is a str"):
+        load_config([LOCAL], ["paths.lake+=[x]"], env={})
+
+
+def test_plus_suffix_with_a_value_that_is_not_a_list_names_the_key(tmp_path: Path) -> None:
+    conf = write(tmp_path / "o.yaml", f"extends: {LOCAL}\nmatching:\n  guards+: first_name\n")
+    with pytest.raises(ConfigError, match=r"o\.yaml: key 'matching\.guards\+' appends to a list and must be a list"):
+        load_config([conf], env={})
+
+
+def test_an_error_in_an_appended_item_names_the_overlay(tmp_path: Path) -> None:
+    conf = write(tmp_path / "o.yaml", f"extends: {LOCAL}\nmatching:\n  blocking:\n    rules+:\n      - {{nme: x}}\n")
+    with pytest.raises(ConfigError, match=r"o\.yaml: unknown key 'matching\.blocking\.rules\.8\.nme'"):
+        load_config([conf], env={})

@@ -202,10 +202,33 @@ def render_tables_md(settings: GoldSettings) -> str:
     ]
     for table in gold_tables(settings):
         out += [f"## {table.name}", "", table.comment + ".", "", f"Layout: {table.layout}.", ""]
-        out += ["| column | type | description |", "|---|---|---|"]
-        out += [f"| `{c.name}` | {c.type} | {c.comment.replace('|', '/')} |" for c in table.columns]
-        out.append("")
+        out += _columns_md(table.columns)
+    out += [
+        "# Silver tables people write",
+        "",
+        "Silver's own tables are described in [matching.md](matching.md); this one holds input from people, so its "
+        "columns are a contract. The review loop: [matching.md](matching.md#the-review-loop-people-decide-what-the-"
+        "model-is-unsure-of).",
+        "",
+    ]
+    labels_doc = labels_table()
+    out += [f"## {labels_doc.name}", "", labels_doc.comment + ".", "", f"Layout: {labels_doc.layout}.", ""]
+    out += _columns_md(labels_doc.columns)
     return "\n".join(out)
+
+
+def _columns_md(columns: tuple[ColumnDoc, ...]) -> list[str]:
+    rows = [f"| `{c.name}` | {c.type} | {c.comment.replace('|', '/')} |" for c in columns]
+    return ["| column | type | description |", "|---|---|---|", *rows, ""]
+
+
+def labels_table() -> TableDoc:
+    """silver.match_labels, documented from udp/silver/labels.py."""
+    from udp.silver import labels
+
+    types = dict(part.strip().split(" ", 1) for part in labels.LABELS_SCHEMA.split(","))
+    columns = tuple(ColumnDoc(n, types[n], text) for n, text in labels.LABELS_COLUMNS.items())
+    return TableDoc(labels.LABELS, labels.LABELS_COMMENT, "unpartitioned; MERGE on (left_id, right_id)", columns)
 
 
 def athena_ddl(config: Config, lake_root: str | None = None) -> str:

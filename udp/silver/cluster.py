@@ -70,6 +70,13 @@ def conflicted(labels: DataFrame, records: DataFrame, conflicts: Sequence[Compar
     return pairs.where(clash).select("cluster").distinct()
 
 
+def split_parts(before: DataFrame, after: DataFrame) -> dict[str, int]:
+    """Into how many clusters each cluster of `before` (cluster, id) fell in `after` (id, cluster)."""
+    was = before.select("id", F.col("cluster").alias("_was"))
+    counts = after.join(was, "id").groupBy("_was").agg(F.countDistinct("cluster").alias("parts")).collect()
+    return {str(r["_was"]): int(r["parts"]) for r in counts}
+
+
 def cluster_records(
     records: DataFrame,
     links: DataFrame,
@@ -114,8 +121,8 @@ def cluster_records(
             shown = str(threshold)
         relabelled, more = connected_components(members.select("id"), kept, max_iterations)
         rounds += more
-        parts = relabelled.groupBy("cluster").count().count()
+        parts = split_parts(members, relabelled)
         for g in big:
-            reports.append(SplitReport(str(g["cluster"]), int(g["size"]), parts, shown))
+            reports.append(SplitReport(str(g["cluster"]), int(g["size"]), parts.get(str(g["cluster"]), 1), shown))
         labels = labels.join(members.select("id"), "id", "left_anti").unionByName(relabelled).localCheckpoint()
     return labels.select(F.col("id").alias("record_id"), "cluster"), reports, rounds

@@ -26,7 +26,7 @@ from udp.config import Config
 from udp.errors import ConfigError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
-from udp.silver import blocking, cluster, golden, identity, items, match, model, records, touchpoints, train
+from udp.silver import blocking, cluster, golden, identity, items, labels, match, model, records, touchpoints, train
 from udp.silver.compare import Comparison, comparisons, with_comparison_levels
 from udp.summary import Summary
 
@@ -39,6 +39,7 @@ MODEL = "silver.match_model"
 ITEMS = "silver.items"
 TOUCHPOINTS = "silver.touchpoints"
 QUARANTINE = "silver._quarantine"
+LABELS = labels.LABELS
 
 
 @dataclass
@@ -57,6 +58,8 @@ class SilverResult:
     largest_cluster: int = 0
     rounds: int = 0
     splits: list[cluster.SplitReport] = field(default_factory=list)
+    labels: Counter[str] = field(default_factory=Counter)
+    contradicted: list[tuple[str, str, str]] = field(default_factory=list)
     events: Counter[str] = field(default_factory=Counter)
     customers: int = 0
     items: int = 0
@@ -116,6 +119,9 @@ class SilverRun:
         result.touched = current.count() if full else touched.count()
         keyed = current.select("record_id", *records.MATCH_KEYS.values())
         pairs, result.skipped_blocks = blocking.candidate_pairs(keyed, settings.blocking, scope)
+        given = self._labels()
+        if given is not None:  # labelled pairs are decided again every run, touched or not
+            pairs = pairs.transform(labels.with_labelled_pairs(labels.labelled_pairs(given, current)))
         tf_tables = {n: model.term_frequencies(current, match.TF_KEYS[n]) for n in settings.training.term_frequency}
         levels = (
             match.pair_frame(pairs, current)
@@ -134,8 +140,10 @@ class SilverRun:
             vetoes = match.active_guards(fitted, settings.guards, settings.veto_max_m)
             result.guards = [(n, m, n in vetoes) for n, m in match.guard_evidence(fitted, settings.guards)]
             decided = scored.transform(match.with_decisions(settings, items_, shared, vetoes))
+            if given is not None:
+                decided = decided.transform(labels.with_labels(given))
             new_links = match.to_links(decided, version)
-            links = new_links if full else self._untouched_links(current, touched).unionByName(new_links)
+            links = new_links if full else self._untouched_links(current, touched, given).unionByName(new_links)
             lake.merge(links, LINKS, ["left_id", "right_id"], delete_missing="true")
         finally:
             levels.unpersist()
@@ -144,7 +152,13 @@ class SilverRun:
         all_links = lake.read(LINKS)
         for r in all_links.groupBy("decision").count().collect():
             result.decisions[r["decision"]] = int(r["count"])
+        if given is not None:
+            for r in labels.honoured(all_links).collect():
+                result.labels[r["label"]] = int(r["count"])
         return all_links
+
+    def _labels(self) -> DataFrame | None:
+        return self.lake.read(LABELS) if self.lake.exists(LABELS) else None
 
     def _model(self, current: DataFrame, levels: DataFrame) -> tuple[model.Model, str]:
         """The stored match model, or a new one trained on this run's candidate pairs (first run, --retrain)."""
@@ -165,9 +179,11 @@ class SilverRun:
         veto = self.config.matching.veto_max_m
         return [n for n in self.config.matching.cluster.conflicts if m_else.get(n, 0.0) < veto]
 
-    def _untouched_links(self, current: DataFrame, touched: DataFrame) -> DataFrame:
-        """Links between records that are unchanged and still present."""
+    def _untouched_links(self, current: DataFrame, touched: DataFrame, given: DataFrame | None) -> DataFrame:
+        """Links between records that are unchanged and still present, but not labelled pairs (decided anew)."""
         old = self.lake.read(LINKS)
+        if given is not None:
+            old = old.join(given.select(*labels.PAIR_KEYS), list(labels.PAIR_KEYS), "left_anti")
         gone = touched.select(F.col("record_id").alias("_id"))
         live = current.select(F.col("record_id").alias("_id"))
         for side in ("left_id", "right_id"):
@@ -193,6 +209,11 @@ class SilverRun:
             lake.append(self.spark.createDataFrame(event_rows, identity.HISTORY_SCHEMA), HISTORY)
         result.events.update(Counter(str(e["event"]) for e in event_rows))
         written = lake.read(XREF)
+        given = self._labels()
+        if given is not None:
+            result.contradicted = [
+                tuple(r) for r in labels.contradicted(given, written).orderBy(*labels.PAIR_KEYS).collect()
+            ]
         stats = written.groupBy("customer_id").count().agg(F.count(F.lit(1)).alias("n"), F.max("count").alias("top"))
         row = stats.first()
         result.clusters, result.largest_cluster = (int(row["n"]), int(row["top"] or 0)) if row else (0, 0)
@@ -287,7 +308,7 @@ def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summar
         catalogue = silver.build_items()
     with _timed(clock, "touch points"):
         silver.build_touchpoints(current, xref, catalogue)
-    for table in (RECORDS, LINKS, XREF, HISTORY, CUSTOMERS, MODEL, ITEMS, TOUCHPOINTS, QUARANTINE):
+    for table in (RECORDS, LINKS, XREF, HISTORY, CUSTOMERS, MODEL, LABELS, ITEMS, TOUCHPOINTS, QUARANTINE):
         if lake.exists(table):
             lake.register(table)
     return summarise(silver.result, lake)
@@ -309,6 +330,14 @@ def summarise(result: SilverResult, lake: Lake) -> Summary:
     if result.guards:
         rows = [(n, f"{m:.4f}", "veto" if on else "evidence") for n, m, on in result.guards]
         summary.table("guards (veto where matches' m of `else` < veto_max_m)", ["comparison", "m else", "as"], rows)
+    if result.labels:
+        summary.fact("labelled pairs honoured", ", ".join(f"{n} {label}" for label, n in sorted(result.labels.items())))
+    if result.contradicted:
+        summary.table(
+            f"labelled no, yet one customer through other links ({len(result.contradicted)})",
+            ["left_id", "right_id", "customer_id"],
+            result.contradicted[:10],
+        )
     if result.skipped_blocks:
         skipped = [(b.rule, b.key, b.records) for b in result.skipped_blocks[:10]]
         summary.table("blocks skipped (too large)", ["rule", "key", "records"], skipped)
