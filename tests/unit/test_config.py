@@ -245,5 +245,6 @@ def test_plus_suffix_with_a_value_that_is_not_a_list_names_the_key(tmp_path: Pat
 
 def test_an_error_in_an_appended_item_names_the_overlay(tmp_path: Path) -> None:
     conf = write(tmp_path / "o.yaml", f"extends: {LOCAL}\nmatching:\n  blocking:\n    rules+:\n      - {{nme: x}}\n")
-    with pytest.raises(ConfigError, match=r"o\.yaml: unknown key 'matching\.blocking\.rules\.8\.nme'"):
+    appended = len(load_config([LOCAL], env={}).matching.blocking.rules)  # the new item's index
+    with pytest.raises(ConfigError, match=rf"o\.yaml: unknown key 'matching\.blocking\.rules\.{appended}\.nme'"):
         load_config([conf], env={})
