@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import Row, SparkSession
-from pyspark.testing import assertDataFrameEqual
 
+from tests.frames import assert_rows
 from udp.silver import estimate, labels, review
 from udp.silver.labels import Label, LabelError, parse_labels, read_label_file
 
@@ -92,7 +92,7 @@ def test_yes_always_links_and_no_never_links_whatever_the_model_decided(spark: S
         [("a", "b", "no", None, None), ("c", "d", "yes", None, None), ("e", "f", "yes", None, None)],
         labels.LABELS_SCHEMA,
     )
-    assertDataFrameEqual(
+    assert_rows(
         pairs.transform(labels.with_labels(given)),
         [
             Row(left_id="a", right_id="b", decision="rejected", rule="label no (model: match)"),
@@ -112,7 +112,7 @@ def test_the_labels_honoured_are_counted_from_the_labelled_links(spark: SparkSes
         ],
         DECIDED,
     )
-    assertDataFrameEqual(labels.honoured(links), [Row(label="no", count=1), Row(label="yes", count=1)])
+    assert_rows(labels.honoured(links), [Row(label="no", count=1), Row(label="yes", count=1)])
 
 
 def test_the_export_takes_review_pairs_and_a_sample_of_matches_never_a_labelled_pair(spark: SparkSession) -> None:
@@ -126,7 +126,7 @@ def test_the_export_takes_review_pairs_and_a_sample_of_matches_never_a_labelled_
         DECIDED,
     )
     given = spark.createDataFrame([("c", "d", "no", None, None), ("g", "h", "yes", None, None)], labels.LABELS_SCHEMA)
-    assertDataFrameEqual(
+    assert_rows(
         review.review_pairs(links, given, matches=5),
         [
             Row(left_id="a", right_id="b", decision="review", rule="probabilistic"),
@@ -144,9 +144,7 @@ def test_labelled_pairs_join_the_candidates_once_and_only_while_both_records_exi
     )
     candidates = spark.createDataFrame([("a", "b", "email")], "left_id STRING, right_id STRING, rule STRING")
     combined = candidates.transform(labels.with_labelled_pairs(labels.labelled_pairs(given, records)))
-    assertDataFrameEqual(
-        combined, [Row(left_id="a", right_id="b", rule="email"), Row(left_id="c", right_id="d", rule="label")]
-    )
+    assert_rows(combined, [Row(left_id="a", right_id="b", rule="email"), Row(left_id="c", right_id="d", rule="label")])
 
 
 def test_reapplying_the_same_labels_changes_nothing_and_a_new_label_replaces_the_old(spark: SparkSession) -> None:
@@ -165,7 +163,7 @@ def test_a_no_pair_chained_into_one_customer_is_reported(spark: SparkSession) ->
     xref = spark.createDataFrame(
         [("a", "cus_1"), ("b", "cus_1"), ("c", "cus_1"), ("d", "cus_2")], "record_id STRING, customer_id STRING"
     )
-    assertDataFrameEqual(labels.contradicted(given, xref), [Row(left_id="a", right_id="c", customer_id="cus_1")])
+    assert_rows(labels.contradicted(given, xref), [Row(left_id="a", right_id="c", customer_id="cus_1")])
 
 
 def test_wilson_interval_matches_the_textbook_values() -> None:
@@ -195,7 +193,7 @@ def test_label_outcomes_take_the_models_decision_not_the_labels(spark: SparkSess
         DECIDED,
     )
     records = spark.createDataFrame([(x,) for x in "abcde"], "record_id STRING")
-    assertDataFrameEqual(
+    assert_rows(
         estimate.label_outcomes(given, links, records),
         [
             Row(left_id="a", right_id="b", label="no", linked=True, present=True),

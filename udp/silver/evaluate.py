@@ -147,14 +147,14 @@ def read_truth(spark: SparkSession, path: str) -> DataFrame:
     if p.is_dir():
         customers = reader.csv(str(p / "customers.csv"))
         people = reader.csv(str(p / "persons.csv")).select(
-            "person_id", F.nullif(F.col("household_id"), F.lit("")).alias("household_id")
+            "person_id", F.when(F.col("household_id") != "", F.col("household_id")).alias("household_id")
         )
         labelled = customers.join(people, "person_id", "left").withColumnRenamed("person_id", "entity_id")
     else:
         labelled = reader.csv(str(p))
         if "household_id" not in labelled.columns:
             labelled = labelled.withColumn("household_id", F.lit(None).cast("string"))
-    household = F.nullif(F.trim(F.col("household_id")), F.lit("")).alias("household_id")
+    household = F.when(F.trim(F.col("household_id")) != "", F.trim(F.col("household_id"))).alias("household_id")
     return labelled.select("source", "source_key", "entity_id", household).distinct()
 
 
