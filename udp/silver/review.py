@@ -28,27 +28,16 @@ from pyspark.sql import types as T
 from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import Lake
+from udp.models import SURVIVING_ATTRIBUTES
 from udp.runner import add_config_args, run_job
 from udp.silver import labels
 from udp.silver.job import LINKS, RECORDS
 from udp.summary import Summary
 
 FORMATS = ("csv", "json")
-# Standardised display fields of silver.customer_records shown side by side (those the table has).
-SHOWN_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "address_line1",
-    "city",
-    "postcode",
-    "country",
-    "date_of_birth",
-    "gender",
-    "loyalty_id",
-    "national_id",
-)
+# Standardised display fields of silver.customer_records shown side by side: the model's surviving attributes that
+# describe the person (not the loyalty tier or consent flag).
+SHOWN_FIELDS = tuple(a for a in SURVIVING_ATTRIBUTES if a not in ("loyalty_tier", "marketing_consent"))
 PAIR_COLUMNS = ("left_id", "right_id", "decision", "rule", "probability", "match_weight")
 
 
