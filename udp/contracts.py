@@ -16,12 +16,17 @@ from udp.errors import ContractError
 from udp.models import MODELS, TOUCHPOINT_FIELDS
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import DataType, StructType
 
 ISO8601 = "iso8601"
 READER_OPTIONS = ("delimiter", "encoding", "quote", "escape", "header")
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# The columns bronze adds to every source's rows (mapping expressions may read them).
+BRONZE_METADATA = (
+    "_source STRING, _file STRING, _row BIGINT, _landing_date DATE, _ingested_at TIMESTAMP, _batch_id STRING, "
+    "_record_hash BIGINT"
+)
 
 
 @dataclass(frozen=True)
@@ -194,8 +199,11 @@ def check_contract(name: str, contract: SourceContract, spark: SparkSession) -> 
         need_column("explode.column", contract.explode.column)
         if not isinstance(types[contract.explode.column], ArrayType):
             raise ContractError(f"source {name!r}: field 'explode.column' must name an ARRAY column")
-    _check_sql(spark, name, parsed, [("checks", c.rule) for c in contract.checks])
-    _check_sql(spark, name, parsed, [("references", r.expr) for r in contract.references])
+    _check_sql(_empty(spark, parsed), name, [("checks", c.rule) for c in contract.checks])
+    _check_sql(_empty(spark, parsed), name, [("references", r.expr) for r in contract.references])
+    mapped = [(f"mapping.{t}", e) for t, e in contract.mapping.items()]
+    mapped += [(f"touchpoint.{t}", e) for t, e in contract.touchpoint.items()]
+    _check_sql(_bronze_rows(spark, contract, parsed), name, mapped)
     return parsed
 
 
@@ -236,16 +244,38 @@ def _check_encoding(name: str, encoding: str) -> None:
         raise ContractError(f"source {name!r}: option 'encoding' {encoding!r} is not a known character set") from None
 
 
-def _check_sql(spark: SparkSession, name: str, schema: StructType, rules: list[tuple[str, str]]) -> None:
-    """Analyse each SQL expression against an empty frame of the schema, so typos fail before any data is read."""
+def _empty(spark: SparkSession, schema: StructType) -> DataFrame:
+    return spark.createDataFrame([], schema)
+
+
+def _bronze_rows(spark: SparkSession, contract: SourceContract, schema: StructType) -> DataFrame:
+    """An empty frame shaped as silver reads the source: its schema, bronze's metadata columns, and the exploded line
+    of an `explode` source."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
+    metadata = spark.createDataFrame([], BRONZE_METADATA).schema
+    frame = spark.createDataFrame([], StructType([*schema.fields, *metadata.fields]))
+    if contract.explode is not None:
+        frame = frame.select("*", F.explode(contract.explode.column).alias(contract.explode.alias))
+    return frame
+
+
+def _check_sql(frame: DataFrame, name: str, rules: list[tuple[str, str]]) -> None:
+    """Analyse the SQL expressions against an empty frame, so typos fail before any data is read: all in one
+    projection, and one at a time only to name the one that fails."""
     if not rules:
         return
     from pyspark.sql import functions as F
 
-    empty = spark.createDataFrame([], schema)
+    try:
+        frame.select(*[F.expr(rule) for _, rule in rules]).schema  # noqa: B018 - forces analysis
+        return
+    except Exception:  # found again below, expression by expression
+        pass
     for field_name, rule in rules:
         try:
-            empty.select(F.expr(rule)).schema  # noqa: B018 - forces analysis
+            frame.select(F.expr(rule)).schema  # noqa: B018 - forces analysis
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             message = f"source {name!r}: field {field_name!r} has an invalid expression {rule!r}: {first}"

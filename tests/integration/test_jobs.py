@@ -44,6 +44,17 @@ def test_unknown_source_is_named(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert line.startswith("udp: error: unknown source 'crmm'; sources in the contract: crm, ecom")
 
 
+def test_a_typo_in_a_mapping_expression_is_named_before_any_data_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    typo = "sources.crm.mapping.first_name=initcap(first_nme)"
+    line = one_line_error(capsys, ["--conf", LOCAL, "--set", f"paths.raw={tmp_path}", "--set", typo])
+    assert line.startswith(
+        "udp: error: source 'crm': field 'mapping.first_name' has an invalid expression 'initcap(first_nme)': "
+    )
+    assert "first_nme" in line.split(": ", 3)[-1]
+
+
 def test_cli_prints_no_traceback_for_a_user_error() -> None:
     udp = Path(sys.executable).parent / "udp"
     proc = subprocess.run(

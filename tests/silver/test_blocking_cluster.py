@@ -91,8 +91,11 @@ def test_each_split_cluster_reports_its_own_records_and_parts(spark: SparkSessio
     ]
 
 
-def test_a_cluster_holding_two_dates_of_birth_is_split_but_a_typo_is_not(spark: SparkSession) -> None:
-    """Brothers chained through records without a date of birth are separated; a typo'd date stays one person."""
+def test_a_cluster_holding_two_dates_of_birth_is_split_but_a_typo_or_a_weighed_link_is_not(
+    spark: SparkSession,
+) -> None:
+    """Brothers chained through records without a date of birth are separated; a typo'd date stays one person, and so
+    do two records the model linked directly despite their different dates (it weighed that evidence)."""
     records = spark.createDataFrame(
         [
             ("a", dt.date(1997, 5, 18)),
@@ -101,6 +104,8 @@ def test_a_cluster_holding_two_dates_of_birth_is_split_but_a_typo_is_not(spark: 
             ("d", dt.date(2002, 4, 11)),
             ("p", dt.date(1985, 3, 4)),
             ("q", dt.date(1986, 3, 4)),
+            ("x", dt.date(1950, 1, 1)),
+            ("y", dt.date(1977, 6, 30)),
         ],
         "record_id STRING, m_dob DATE",
     )
@@ -110,6 +115,7 @@ def test_a_cluster_holding_two_dates_of_birth_is_split_but_a_typo_is_not(spark: 
             ("b", "c", 0.9998, "probabilistic"),
             ("c", "d", 0.99999, "exact email"),
             ("p", "q", 0.9995, "probabilistic"),
+            ("x", "y", 0.9995, "probabilistic"),
         ],
         "left_id STRING, right_id STRING, probability DOUBLE, rule STRING",
     ).selectExpr("*", "'match' AS decision")
@@ -117,5 +123,7 @@ def test_a_cluster_holding_two_dates_of_birth_is_split_but_a_typo_is_not(spark: 
     clusters, reports, _ = cluster_records(
         records, links, max_size=25, split_thresholds=(0.999, 0.9999), max_iterations=10, conflicts=dob
     )
-    assert_rows(clusters, [("a", "a"), ("b", "a"), ("c", "c"), ("d", "c"), ("p", "p"), ("q", "p")])
+    assert_rows(
+        clusters, [("a", "a"), ("b", "a"), ("c", "c"), ("d", "c"), ("p", "p"), ("q", "p"), ("x", "x"), ("y", "x")]
+    )
     assert [(r.cluster, r.size, r.parts, r.threshold) for r in reports] == [("a", 4, 1, "0.999"), ("a", 4, 2, "0.9999")]

@@ -33,6 +33,15 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("first_name", names("Sarah"), names(None), "null"),
     ("first_name", names("Wei", "Chen"), names("Chen", "Wei"), "exact"),
     ("last_name", names("Wei", "Chen"), names("Chen", "Wei"), "exact"),
+    # Swapped and typo'd: read crosswise because the crosswise similarities sum higher.
+    ("first_name", names("Joshua", "Campbell"), names("Campblel", "Josha"), "typo"),
+    ("last_name", names("Joshua", "Campbell"), names("Campblel", "Josha"), "typo"),
+    # A shared surname keeps the straight reading: two first names that differ stay different.
+    ("first_name", names("Anna", "Lee"), names("Lena", "Lee"), "else"),
+    ("last_name", names("Anna", "Lee"), names("Lena", "Lee"), "exact"),
+    # One shared name crosswise is not a swap: "Roberts Paige" and Gethin Roberts disagree on both names.
+    ("first_name", names("Roberts", "Paige"), names("Gethin", "Roberts"), "else"),
+    ("last_name", names("Roberts", "Paige"), names("Gethin", "Roberts"), "else"),
     ("last_name", names("Ann", "Smith"), names("Ann", "smith"), "exact"),
     ("last_name", names("Ann", "Thompson"), names("Ann", "Thomsen"), "typo"),
     ("last_name", names("Ann", "Smith"), names("Ann", "Smyth"), "fuzzy"),
@@ -57,7 +66,8 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("address", address("12 High St", "LS1 4AB"), address("12 High Street", "ls14ab"), "exact"),
     ("address", address("12 High St", "LS1 4AB"), address("14 High St", "LS1 4AB"), "postcode"),
     ("address", address("12 High St", "LS1 4AB"), address("9 Mill Lane", "LS1 9ZZ"), "outward"),
-    ("address", address("12 High St", "LS1 4AB"), address("12 High St", "M1 1AA"), "else"),
+    ("address", address("12 High St", "LS1 4AB"), address("12 High Street", "LS1 4BA"), "street"),
+    ("address", address("12 High St", "LS1 4AB"), address("9 Mill Lane", "M1 1AA"), "else"),
     ("national_id", {"national_id": "123-45-6781"}, {"national_id": "123456781"}, "exact"),
     ("national_id", {"national_id": "123-45-6781"}, {"national_id": "123456782"}, "else"),
     ("national_id", {"national_id": "123-45-6781"}, {"national_id": "000000000"}, "null"),

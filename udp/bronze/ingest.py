@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 QUARANTINE = "bronze._quarantine"
 INGEST_LOG = "bronze._ingest_log"
-METADATA_COLUMNS = ("_source", "_file", "_row", "_landing_date", "_ingested_at", "_batch_id", "_record_hash")
 DONE = ("ingested", "empty")
 
 QUARANTINE_SCHEMA = T.StructType(

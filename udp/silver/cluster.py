@@ -7,8 +7,9 @@ every round (local checkpoint), so long chains do not grow the plan. Nothing is 
 A cluster larger than `max_size` is re-clustered using only its stronger links (probability at or above each
 `split_thresholds` value in turn, deterministic links always count); what is still too large is split into single
 records and reported — a person is rarely 25 records, a chain of false links often is. A cluster that holds two
-records clearly disagreeing on a `conflicts` comparison (two different dates of birth: two people chained together
-through records that lack one) is re-clustered the same way, but never broken into single records.
+records clearly disagreeing on a `conflicts` comparison, joined only through records that lack the field (two
+different dates of birth: two people chained together through records that lack one), is re-clustered the same way,
+but never broken into single records.
 """
 
 from __future__ import annotations
@@ -54,8 +55,21 @@ def connected_components(nodes: DataFrame, edges: DataFrame, max_iterations: int
     )
 
 
-def conflicted(labels: DataFrame, records: DataFrame, conflicts: Sequence[Comparison]) -> DataFrame:
-    """(cluster) of every cluster holding two records that clearly disagree (level `else`) on a `conflicts` one."""
+def conflicted(
+    labels: DataFrame,
+    records: DataFrame,
+    conflicts: Sequence[Comparison],
+    edges: DataFrame | None = None,
+    max_iterations: int = 50,
+) -> DataFrame:
+    """(cluster) of every cluster holding two records that clearly disagree (level `else`) on a `conflicts` one and
+    are joined only through records that lack the field.
+
+    Without `edges` (src, dst: the match links) any such pair counts. With them, a pair joined by a path of links
+    whose records all carry the field is not a conflict: every step of it weighed the field's evidence (a typo'd date
+    linked by the same identifier and names); a pair chained through records without one (two brothers, each linked
+    to an account that has no date of birth) was never weighed.
+    """
     if not conflicts:
         return labels.select("cluster").where(F.lit(False))
     columns = sorted({c for c in records.columns if c.startswith("m_")})
@@ -67,7 +81,23 @@ def conflicted(labels: DataFrame, records: DataFrame, conflicts: Sequence[Compar
     )
     pairs = left.join(right, (F.col("cluster") == F.col("_rc")) & (F.col("_l") < F.col("_r")))
     clash = reduce(lambda a, b: a | b, [c.level() == F.lit(len(c.levels)) for c in conflicts])
-    return pairs.where(clash).select("cluster").distinct()
+    clashing = pairs.where(clash).select("cluster", "_l", "_r").localCheckpoint()
+    if edges is None:
+        return clashing.select("cluster").distinct()
+    members = keyed.join(clashing.select("cluster").distinct(), "cluster")
+    src = members.select(
+        F.col("id").alias("src"), F.col("cluster").alias("_sc"), *[F.col(c).alias(f"l_{c}") for c in columns]
+    )
+    dst = members.select(
+        F.col("id").alias("dst"), F.col("cluster").alias("_dc"), *[F.col(c).alias(f"r_{c}") for c in columns]
+    )
+    carry = reduce(lambda a, b: a & b, [c.present for c in conflicts])
+    weighed = edges.select("src", "dst").join(src, "src").join(dst, "dst").where((F.col("_sc") == F.col("_dc")) & carry)
+    parts, _ = connected_components(members.select("id"), weighed.select("src", "dst"), max_iterations)
+    part_l = parts.select(F.col("id").alias("_l"), F.col("cluster").alias("_pl"))
+    part_r = parts.select(F.col("id").alias("_r"), F.col("cluster").alias("_pr"))
+    unweighed = clashing.join(part_l, "_l").join(part_r, "_r").where(F.col("_pl") != F.col("_pr"))
+    return unweighed.select("cluster").distinct()
 
 
 def split_parts(before: DataFrame, after: DataFrame) -> dict[str, int]:
@@ -99,7 +129,13 @@ def cluster_records(
         giants = sizes.where(F.col("size") > max_size)
         if threshold is not None:  # conflicts are re-clustered at the thresholds, never broken into singletons
             clashing = sizes.join(
-                conflicted(labels.join(suspects.select(F.col("record_id").alias("id")), "id"), suspects, conflicts),
+                conflicted(
+                    labels.join(suspects.select(F.col("record_id").alias("id")), "id"),
+                    suspects,
+                    conflicts,
+                    edges,
+                    max_iterations,
+                ),
                 "cluster",
             )
             giants = giants.unionByName(clashing.select(*giants.columns)).distinct()

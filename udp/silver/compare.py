@@ -22,6 +22,7 @@ from rapidfuzz.distance import JaroWinkler
 
 Transform = Callable[[DataFrame], DataFrame]
 NULL = -1
+FUZZY = 0.8  # Jaro-Winkler of a `fuzzy` name; both crosswise names at least this similar to read a swap
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,6 @@ def lev(key: str) -> Column:
     return F.levenshtein(l(key), r(key))
 
 
-def swapped() -> Column:
-    """The right record has first and last name the other way round."""
-    return (
-        (l("m_first_key") == r("m_last_key"))
-        & (l("m_last_key") == r("m_first_key"))
-        & ~(l("m_first_key") == r("m_first_key"))
-    )
-
-
 @F.pandas_udf(T.DoubleType())  # type: ignore[call-overload]
 def jaro_winkler(a: pd.Series, b: pd.Series) -> pd.Series:
     """Jaro-Winkler similarity (0..1; null when either side is null), by rapidfuzz in vectorised batches.
@@ -94,12 +86,29 @@ def jaro_winkler(a: pd.Series, b: pd.Series) -> pd.Series:
     return pd.Series(values, dtype="float64")
 
 
-def right_first() -> Column:
-    return F.when(F.coalesce(swapped(), F.lit(False)), r("m_last_key")).otherwise(r("m_first_key"))
+def name_helpers() -> tuple[tuple[str, Column], ...]:
+    """Swap-aware name similarities, computed once per pair.
 
-
-def right_last() -> Column:
-    return F.when(F.coalesce(swapped(), F.lit(False)), r("m_first_key")).otherwise(r("m_last_key"))
+    Jaro-Winkler of the first and last names straight (first/first, last/last) and crosswise (first/last,
+    last/first); the right record's names are read the other way round where the crosswise similarities sum higher
+    and both are at least fuzzy agreement. Sources swap first and last name, and the swapped record may carry a typo
+    too (Joshua Campbell / Campblel Josha), so an exact crosswise test alone misses it. Both crosswise names must be
+    similar: one shared name alone (Paige Roberts / Gethin Roberts entered as "Roberts Paige") is not a swap.
+    """
+    lf, ll, rf, rl = l("m_first_key"), l("m_last_key"), r("m_first_key"), r("m_last_key")
+    ff, fl, lf_, ll_ = (F.col(c) for c in ("_jw_ff", "_jw_fl", "_jw_lf", "_jw_ll"))
+    swap = F.coalesce(((fl + lf_) > (ff + ll_)) & (F.least(fl, lf_) >= FUZZY), F.lit(False))
+    return (
+        ("_jw_ff", jaro_winkler(lf, rf)),
+        ("_jw_ll", jaro_winkler(ll, rl)),
+        ("_jw_fl", jaro_winkler(lf, rl)),
+        ("_jw_lf", jaro_winkler(ll, rf)),
+        ("_swapped", swap),
+        ("_right_first", F.when(F.col("_swapped"), rl).otherwise(rf)),
+        ("_right_last", F.when(F.col("_swapped"), rf).otherwise(rl)),
+        ("_jw_first", F.when(F.col("_swapped"), fl).otherwise(ff)),
+        ("_jw_last", F.when(F.col("_swapped"), lf_).otherwise(ll_)),
+    )
 
 
 def comparisons() -> tuple[Comparison, ...]:
@@ -108,7 +117,7 @@ def comparisons() -> tuple[Comparison, ...]:
     # the swap test would be copied into every reference the Jaro-Winkler expression makes.
     rf, rl = F.col("_right_first"), F.col("_right_last")
     lf, ll = l("m_first_key"), l("m_last_key")
-    names = (("_right_first", right_first()), ("_right_last", right_last()))
+    names = name_helpers()
     jw_first, jw_last = F.col("_jw_first"), F.col("_jw_last")
     dob_digits_differ = F.levenshtein(F.date_format(l("m_dob"), "yyyyMMdd"), F.date_format(r("m_dob"), "yyyyMMdd"))
     return (
@@ -117,15 +126,19 @@ def comparisons() -> tuple[Comparison, ...]:
             lf.isNotNull() & rf.isNotNull(),
             (
                 Level("exact", lf == rf),
-                Level("nickname", F.arrays_overlap(l("m_first_forms"), F.coalesce(r("m_first_forms"), F.array()))),
+                Level(
+                    "nickname",
+                    ~F.col("_swapped")
+                    & F.arrays_overlap(l("m_first_forms"), F.coalesce(r("m_first_forms"), F.array())),
+                ),
                 Level("typo", jw_first >= 0.92),
-                Level("fuzzy", (jw_first >= 0.8) | (F.soundex(lf) == F.soundex(rf))),
+                Level("fuzzy", (jw_first >= FUZZY) | (F.soundex(lf) == F.soundex(rf))),
                 Level(
                     "initial",
                     ((F.length(lf) == 1) | (F.length(rf) == 1)) & (F.substring(lf, 1, 1) == F.substring(rf, 1, 1)),
                 ),
             ),
-            (*names, ("_jw_first", jaro_winkler(lf, rf))),
+            names,
         ),
         Comparison(
             "last_name",
@@ -133,9 +146,9 @@ def comparisons() -> tuple[Comparison, ...]:
             (
                 Level("exact", ll == rl),
                 Level("typo", jw_last >= 0.92),
-                Level("fuzzy", (jw_last >= 0.8) | (F.soundex(ll) == F.soundex(rl))),
+                Level("fuzzy", (jw_last >= FUZZY) | (F.soundex(ll) == F.soundex(rl))),
             ),
-            (*names, ("_jw_last", jaro_winkler(ll, rl))),
+            names,
         ),
         # Only exact agreement: local parts are mostly built from the name (anthony.carter@ at two providers is
         # often two Anthony Carters), so partial email agreement would count the name twice.
@@ -176,6 +189,9 @@ def comparisons() -> tuple[Comparison, ...]:
                     & (F.levenshtein(l("m_address"), r("m_address")) <= 3),
                 ),
                 Level("postcode", l("m_postcode") == r("m_postcode")),
+                # The same house on the same street under another postcode: a typo in the postcode, or a
+                # street name that recurs across towns (EM weighs which).
+                Level("street", (l("m_house") == r("m_house")) & (F.levenshtein(l("m_address"), r("m_address")) <= 3)),
                 Level("outward", l("m_outward") == r("m_outward")),
             ),
         ),

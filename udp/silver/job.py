@@ -172,13 +172,6 @@ class SilverRun:
         self.result.trained = True
         return fitted, self.run_id
 
-    def _supported_conflicts(self) -> list[str]:
-        """cluster.conflicts the fitted model supports, as for guards: where true matches clearly disagree on the
-        comparison more often than `veto_max_m`, two such records in one cluster are a typo, not two people."""
-        m_else = {name: m for name, m, _ in self.result.guards}
-        veto = self.config.matching.veto_max_m
-        return [n for n in self.config.matching.cluster.conflicts if m_else.get(n, 0.0) < veto]
-
     def _untouched_links(self, current: DataFrame, touched: DataFrame, given: DataFrame | None) -> DataFrame:
         """Links between records that are unchanged and still present, but not labelled pairs (decided anew)."""
         old = self.lake.read(LINKS)
@@ -200,7 +193,7 @@ class SilverRun:
             max_size=settings.max_size,
             split_thresholds=settings.split_thresholds,
             max_iterations=settings.max_iterations,
-            conflicts=conflict_comparisons(self._supported_conflicts()),
+            conflicts=conflict_comparisons(settings.conflicts),
         )
         assigned, event_rows = carry_ids(lake, clusters, self.run_id, self.now)
         xref = identity.to_xref(assigned, current, links)
