@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from chispa import assert_df_equality
+from deltalake import DeltaTable
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from udp.bronze import ingest as ingest_module
-from udp.bronze.ingest import INGEST_LOG, QUARANTINE, ingest
+from udp.bronze.ingest import INGEST_LOG, QUARANTINE, QUARANTINE_SCHEMA, ingest
 from udp.config import Config, load_config
 from udp.errors import SchemaDriftError
 from udp.lake import Lake
+
+SUPPORT_HEADER = "ticket_id,name,email,phone,channel,subject,sku,created_at"
 
 NOW = dt.datetime(2026, 10, 31, 12, 0, tzinfo=dt.UTC)
 CRM_HEADER = (
@@ -299,3 +303,126 @@ def test_nested_json_fields_are_typed_and_a_wrong_nested_type_is_quarantined(
     assert isinstance(address, StructType)
     assert address.fieldNames()[-1] == "country"
     assert [(r["_row"], r["reason_code"]) for r in quarantine(lake, "ecom").collect()] == [(2, "json_schema_mismatch")]
+
+
+def outside_spark(lake: Lake, table: str) -> list[dict[str, Any]]:
+    """The table's rows as delta-rs reads them: what Athena and other non-Spark readers must be able to open."""
+    return DeltaTable(lake.path(table)).to_pyarrow_table().to_pylist()
+
+
+def bronze_tables(lake: Lake) -> list[str]:
+    return sorted(f"bronze.{p.name}" for p in Path(lake.path(QUARANTINE)).parent.iterdir() if p.is_dir())
+
+
+def test_undecodable_bytes_round_trip_through_a_quarantine_any_delta_reader_opens(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    erp(config)
+    long_stamp = "9" * 5000
+    support = [
+        SUPPORT_HEADER.encode(),
+        b"TCK1,Ann Lee,a@x.com,,email,Delivery,,01/10/2026 10:00",
+        b"TCK2,Ann\xff\xfe Lee,,,email,Delivery,,01/10/2026 10:00",  # the generator's invalid_utf8 row
+        b"TCK3,Bob,,,email,Delivery,,\xe9" + b"x" * 300,  # undecodable and long, inside a value a reason quotes
+        f"TCK4,Cy,,,email,Delivery,,{long_stamp}".encode(),
+    ]
+    long_sku = "SKU" + "7" * 5000
+    clicks = [
+        click("e1").encode(),
+        click("e2").encode().replace(b'"a1"', b'"a\xc3\x281"'),
+        click("e3", sku=long_sku).encode(),
+        click("e4").replace('"query":null', '"query":"\\udc80"').encode(),  # valid UTF-8 escaping a lone surrogate
+    ]
+    write(config, "support/2026-10-01/s.csv", b"\n".join(support) + b"\n")
+    write(config, "clickstream/2026-10-01/c.jsonl", b"\n".join(clicks) + b"\n")
+    ingest(spark, lake, config, only=["erp", "support", "clickstream"], now=NOW)
+
+    rows = {(r["_source"], r["_row"]): r for r in outside_spark(lake, QUARANTINE)}
+    assert {k: r["reason_code"] for k, r in rows.items()} == {
+        ("support", 3): "invalid_utf8",
+        ("support", 4): "bad_timestamp:created_at",
+        ("support", 5): "bad_timestamp:created_at",
+        ("clickstream", 2): "invalid_utf8",
+        ("clickstream", 3): "reference:erp.sku",
+    }
+    raw = {"support": support, "clickstream": clicks}
+    for (source, row), r in rows.items():
+        line = raw[source][row - 1]
+        if r["payload_bytes"] is None:  # valid UTF-8: the text is the line
+            assert r["payload"].encode() == line
+        else:
+            assert r["payload_bytes"] == line
+            assert r["payload"] == line.decode("utf-8", errors="replace")
+            assert line.decode("utf-8", errors="replace").encode() != line
+    assert rows["support", 4]["reason"] == (
+        "column created_at: '\ufffd" + "x" * 199 + "…' (301 characters) is not a TIMESTAMP (dd/MM/yyyy HH:mm); "
+        "invalid UTF-8 byte sequence in the line"
+    )
+    assert rows["support", 5]["reason"] == (
+        f"column created_at: '{long_stamp[:200]}…' (5000 characters) is not a TIMESTAMP (dd/MM/yyyy HH:mm)"
+    )
+    assert rows["clickstream", 3]["reason"] == (
+        f"unknown SKU: {long_sku[:200]}… (5003 characters) (not in bronze.erp.sku)"
+    )
+    # A JSON escape of a lone surrogate lands as '?' (Spark's encoding of it): bronze text stays valid UTF-8.
+    assert {r["event_id"]: r["query"] for r in outside_spark(lake, "bronze.clickstream")} == {"e1": None, "e4": "?"}
+    written = bronze_tables(lake)
+    assert written == ["bronze._ingest_log", QUARANTINE, "bronze.clickstream", "bronze.erp", "bronze.support"]
+    assert {t: len(outside_spark(lake, t)) for t in written} == {t: lake.read(t).count() for t in written}
+
+
+def test_a_parquet_string_that_is_not_utf8_is_quarantined_naming_its_column(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    erp(config)
+    line = "struct<line_no:int,sku:string,qty:int,unit_price:double>"
+    orders = spark.createDataFrame(
+        [
+            ("O1", "41", "416E6E", [(1, "SKU1", 1, 19.99)]),
+            ("O2", "41FF", "416E6E", [(1, "SKU1", 1, 19.99)]),
+            ("O3", "41", "41C328", [(1, "SKU1", 1, 19.99)]),
+        ],
+        f"order_id STRING, account_hex STRING, name_hex STRING, lines ARRAY<{line}>",
+    ).select(
+        "order_id",
+        # Spark casts bytes to STRING unchecked, so the file holds exactly these bytes as UTF-8-annotated strings.
+        F.unhex("account_hex").cast("string").alias("account_id"),
+        F.lit(dt.datetime(2026, 10, 1, 9)).alias("order_ts"),
+        F.struct(
+            F.unhex("name_hex").cast("string").alias("name"),
+            *[F.lit(None).cast("string").alias(c) for c in ("line1", "city", "postcode", "country")],
+        ).alias("ship_to"),
+        "lines",
+    )
+    orders.coalesce(1).write.parquet(str(Path(config.paths.raw) / "oms" / "2026-10-01"))
+    ingest(spark, lake, config, only=["erp", "oms"], now=NOW)
+
+    assert [(r["order_id"], r["account_id"]) for r in outside_spark(lake, "bronze.oms")] == [("O1", "A")]
+    quarantined = {r["_row"]: (r["reason_code"], r["reason"]) for r in outside_spark(lake, QUARANTINE)}
+    assert quarantined == {
+        2: ("invalid_utf8:account_id", "column account_id: invalid UTF-8 byte sequence"),
+        3: ("invalid_utf8:ship_to", "column ship_to: invalid UTF-8 byte sequence"),
+    }
+
+
+def test_a_quarantine_from_before_payload_bytes_is_rewritten_readable(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    before = [f.name for f in QUARANTINE_SCHEMA if f.name != "payload_bytes"]
+    old = spark.createDataFrame(
+        [("support", "support/2026-09-30/s.csv", 3, dt.date(2026, 9, 30), "invalid_utf8", "4E6FFF", "b", NOW)],
+        "_source STRING, _file STRING, _row BIGINT, _landing_date DATE, reason_code STRING, hex STRING, "
+        "_batch_id STRING, _ingested_at TIMESTAMP",
+    ).select(
+        "*",
+        F.lit("invalid UTF-8 byte sequence in the line").alias("reason"),
+        F.unhex("hex").cast("string").alias("payload"),  # how udp kept an undecodable line before payload_bytes
+    )
+    lake.overwrite(old.select(*before), QUARANTINE, partition_by=["_source"])
+    enrichment = "postcode_district,income_band,urban_rural,region\nLS1,B,urban,North\n"
+    write(config, "thirdparty/2026-10-01/t.csv", enrichment)
+    ingest(spark, lake, config, only=["thirdparty"], now=NOW)
+
+    [row] = outside_spark(lake, QUARANTINE)
+    assert (row["_row"], row["payload"], row["payload_bytes"]) == (3, "No\ufffd", b"No\xff")
+    assert [f.name for f in lake.read(QUARANTINE).schema] == QUARANTINE_SCHEMA.fieldNames()

@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
 from udp.bronze.ingest import INGEST_LOG, QUARANTINE
@@ -25,11 +26,24 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_quarantine_holds_exactly_the_planted_bad_records(spark: SparkSession, config: Config, dumps: Path) -> None:
-    config = config.with_overrides(f"paths.raw={dumps / 'raw'}")
-    lake = Lake(spark, config)
-    summary = run(spark, config, argparse.Namespace(source=[]))
-    assert "bronze ingest" in summary.render()
+@pytest.fixture(scope="module")
+def ingested(
+    spark: SparkSession, base_config: Config, dumps: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Config, Lake, str]:
+    """The dumps through one bronze run (shared: a run takes minutes): its config, lake and summary."""
+    out = tmp_path_factory.mktemp("generated-lake")
+    config = base_config.with_overrides(
+        f"paths.raw={dumps / 'raw'}", f"paths.lake={out / 'lake'}", f"paths.export={out / 'export'}"
+    )
+    summary = run(spark, config, argparse.Namespace(source=[])).render()
+    return config, Lake(spark, config), summary
+
+
+def test_quarantine_holds_exactly_the_planted_bad_records(
+    spark: SparkSession, ingested: tuple[Config, Lake, str], dumps: Path
+) -> None:
+    config, lake, summary = ingested
+    assert "bronze ingest" in summary
 
     with (dumps / "truth" / "bad_records.csv").open(encoding="utf-8") as f:
         truth = list(csv.DictReader(f))
@@ -47,3 +61,24 @@ def test_quarantine_holds_exactly_the_planted_bad_records(spark: SparkSession, c
     again = run(spark, config, argparse.Namespace(source=[])).render()
     assert "files ingested    0" in again
     assert {t: lake.version(t) for t in versions} == versions
+
+
+def test_every_bronze_table_opens_outside_spark_with_the_planted_bytes_exact(
+    ingested: tuple[Config, Lake, str], dumps: Path
+) -> None:
+    config, lake, _ = ingested
+
+    tables = sorted(Path(lake.path(QUARANTINE)).parent.iterdir())
+    assert len(tables) == len(config.sources) + 2
+    for path in tables:
+        arrow = DeltaTable(str(path)).to_pyarrow_table()
+        arrow.validate(full=True)  # every string valid UTF-8, as Athena and other readers require
+        assert arrow.num_rows == lake.read(f"bronze.{path.name}").count()
+    quarantine = DeltaTable(lake.path(QUARANTINE)).to_pyarrow_table().to_pylist()
+    undecodable = [r for r in quarantine if r["payload_bytes"] is not None]
+    planted = [r for r in quarantine if r["reason_code"] == "invalid_utf8"]
+    assert planted
+    assert undecodable == planted
+    for r in undecodable:
+        line = (dumps / "raw" / r["_file"]).read_bytes().splitlines()[r["_row"] - 1]
+        assert (r["payload_bytes"], r["payload"]) == (line, line.decode("utf-8", errors="replace"))

@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.storagelevel import StorageLevel
@@ -49,7 +49,10 @@ QUARANTINE_SCHEMA = T.StructType(
         T.StructField("_landing_date", T.DateType()),
         T.StructField("reason_code", T.StringType()),
         T.StructField("reason", T.StringType()),
+        # The record as text, valid UTF-8 (U+FFFD where the line's bytes are not), so every Parquet reader opens it;
+        # and the line's exact bytes when they are not valid UTF-8 (null otherwise: `payload` is then exact).
         T.StructField("payload", T.StringType()),
+        T.StructField("payload_bytes", T.BinaryType()),
         T.StructField("_batch_id", T.StringType()),
         T.StructField("_ingested_at", T.TimestampType()),
     ]
@@ -155,8 +158,29 @@ def _create_shared_tables(lake: Lake) -> None:
     spark = lake.spark
     if not lake.exists(QUARANTINE):
         lake.overwrite(spark.createDataFrame([], QUARANTINE_SCHEMA), QUARANTINE, partition_by=["_source"])
+    elif "payload_bytes" not in lake.read(QUARANTINE).columns:
+        _upgrade_quarantine(lake)
     if not lake.exists(INGEST_LOG):
         lake.overwrite(spark.createDataFrame([], INGEST_LOG_SCHEMA), INGEST_LOG)
+
+
+def _upgrade_quarantine(lake: Lake) -> None:
+    """A quarantine written before `payload_bytes` existed holds undecodable lines as invalid UTF-8 text, which
+    readers other than Spark reject: rewrite it once in the current schema, the bytes kept in `payload_bytes`."""
+    old = lake.read(QUARANTINE)
+    text = quarantine_text(F.col("payload"), F.col("reason"))
+    upgraded = old.select(*[text[f.name].alias(f.name) if f.name in text else f.name for f in QUARANTINE_SCHEMA])
+    lake.overwrite(upgraded, QUARANTINE, partition_by=["_source"], overwrite_schema=True)
+
+
+def quarantine_text(payload: Column, reason: Column) -> dict[str, Column]:
+    """The quarantine's text columns from a record's raw text and its reasons: `payload` and `reason` as valid UTF-8
+    and, when the raw text is not valid UTF-8, its exact bytes as `payload_bytes`."""
+    return {
+        "reason": validate.valid_utf8(reason),
+        "payload": validate.valid_utf8(payload),
+        "payload_bytes": F.when(validate.invalid_utf8(payload), payload.cast("binary")),
+    }
 
 
 def ingest_source(
@@ -298,6 +322,8 @@ class Batch:
                 validate.with_utf8_check if parse.is_utf8(contract.encoding) else validate.with_control_char_check
             )
             checked = checked.transform(encoding_check())
+        else:
+            checked = checked.transform(validate.with_utf8_columns_check(self.schema))
         return checked.transform(validate.with_malformed_first())
 
     def _parse_csv(self, files: list[RawFile], result: SourceResult, records: dict[str, int]) -> DataFrame:
@@ -374,14 +400,19 @@ class Batch:
     def _write_rejected(self, rejected: DataFrame, files: list[str], expected: int) -> int:
         """Every record with a reason (`expected` of them, as counted), to bronze._quarantine (replacing earlier
         attempts); returns the rows committed."""
+        # Each message caps and cleans the values it quotes; the joined reason is cleaned again so that no reason,
+        # however built, can make the quarantine unreadable outside Spark.
+        messages = F.array_join(F.transform(F.col(REASONS), lambda r: r["message"]), "; ")
+        text = quarantine_text(F.col("_payload"), messages)
         bad = rejected.select(
             F.lit(self.name).alias("_source"),
             "_file",
             "_row",
             "_landing_date",
             F.get(F.col(REASONS), 0)["code"].alias("reason_code"),
-            F.array_join(F.transform(F.col(REASONS), lambda r: r["message"]), "; ").alias("reason"),
-            F.col("_payload").alias("payload"),
+            text["reason"].alias("reason"),
+            text["payload"].alias("payload"),
+            text["payload_bytes"].alias("payload_bytes"),
             F.lit(self.batch_id).alias("_batch_id"),
             F.lit(self.now).cast("timestamp").alias("_ingested_at"),
         )

@@ -1,11 +1,14 @@
 """Typing and contract checks. Each row collects every reason it breaks the contract in `_reasons`.
 
 All conversions are ANSI-safe (`try_cast`, `try_to_timestamp`): a bad value never fails the job, it becomes a
-specific reason such as `column date_of_birth: '31/02/1985' is not a DATE (dd/MM/yyyy)`.
+specific reason such as `column date_of_birth: '31/02/1985' is not a DATE (dd/MM/yyyy)`. Text a reason copies from
+the data is valid UTF-8 and capped (`shown`), so a hostile value can neither bloat nor break the quarantine.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -24,10 +27,24 @@ ISO8601_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|
 Transform = Callable[[DataFrame], DataFrame]
 
 
-def quoted(value: Column, limit: int = 80) -> Column:
-    """A value for a message: quoted and cut to `limit` characters."""
-    cut = F.when(F.length(value) > limit, F.concat(F.substring(value, 1, limit), F.lit("…"))).otherwise(value)
-    return F.concat(F.lit("'"), cut, F.lit("'"))
+# Most characters of one value a reason copies: a 5 MiB field must not become a 5 MiB reason (the payload keeps it).
+REASON_TEXT_LIMIT = 200
+
+
+def shown(value: Column, limit: int = REASON_TEXT_LIMIT, quote: str = "") -> Column:
+    """Text from the data as a message shows it: valid UTF-8 (U+FFFD for undecodable bytes) in `quote`s, and past
+    `limit` characters cut with an ellipsis and the full length: `'abc…' (5242880 characters)`."""
+    text = valid_utf8(value.cast("string"))
+    length = F.length(text)
+    cut = F.concat(
+        F.lit(quote), F.substring(text, 1, limit), F.lit(f"…{quote} ("), length.cast("string"), F.lit(" characters)")
+    )
+    return F.when(length > limit, cut).otherwise(F.concat(F.lit(quote), text, F.lit(quote)))
+
+
+def quoted(value: Column, limit: int = REASON_TEXT_LIMIT) -> Column:
+    """A value for a message: quoted, valid UTF-8 and capped as `shown` does."""
+    return shown(value, limit, quote="'")
 
 
 def typed_column(name: str, source: str, dtype: T.DataType, pattern: str | None) -> tuple[Column, Column]:
@@ -142,18 +159,82 @@ def with_checks(checks: Sequence[Check]) -> Transform:
     return transform
 
 
-def invalid_utf8(column: str) -> Column:
-    """True when the text's raw bytes are not valid UTF-8 (Spark keeps the bytes of a text file as read)."""
+def _spark4() -> bool:
     import pyspark
 
-    if int(pyspark.__version__.split(".")[0]) >= 4:
-        return ~F.expr(f"is_valid_utf8(`{column}`)")
+    return int(pyspark.__version__.split(".")[0]) >= 4
+
+
+def invalid_utf8(column: Column | str) -> Column:
+    """True when the text's raw bytes are not valid UTF-8 (Spark keeps the bytes of a text or Parquet file as read)."""
+    value = F.col(column) if isinstance(column, str) else column
+    if _spark4():
+        return ~F.call_function("is_valid_utf8", value)
     # Spark 3.5 has no is_valid_utf8: re-encoding replaces invalid bytes with U+FFFD, so the bytes differ.
-    return F.col(column).cast("binary") != F.encode(F.col(column), "UTF-8")
+    return value.cast("binary") != F.encode(value, "UTF-8")
+
+
+def valid_utf8(column: Column | str) -> Column:
+    """The text with every undecodable byte sequence replaced by U+FFFD: what a Parquet reader other than Spark
+    accepts in a STRING column (delta-rs and Athena reject invalid UTF-8). Valid text is returned unchanged."""
+    value = F.col(column) if isinstance(column, str) else column
+    if _spark4():
+        return F.call_function("make_valid_utf8", value)
+    # Spark 3.5 has no make_valid_utf8; its decode replaces malformed input (Spark 4's raises instead).
+    return F.decode(value.cast("binary"), "UTF-8")
+
+
+def _holds_text(dtype: T.DataType) -> bool:
+    if isinstance(dtype, T.StructType):
+        return any(_holds_text(f.dataType) for f in dtype.fields)
+    if isinstance(dtype, T.ArrayType):
+        return _holds_text(dtype.elementType)
+    if isinstance(dtype, T.MapType):
+        return _holds_text(dtype.keyType) or _holds_text(dtype.valueType)
+    return isinstance(dtype, T.StringType)
+
+
+def _invalid_utf8_within(value: Column, dtype: T.DataType) -> Column:
+    """True when any string inside `value` (of a type `_holds_text`), at any depth, is not valid UTF-8."""
+    if isinstance(dtype, T.StructType):
+        texts = [f for f in dtype.fields if _holds_text(f.dataType)]
+        inner = [_invalid_utf8_within(value.getField(f.name), f.dataType) for f in texts]
+        return functools.reduce(operator.or_, inner)
+    if isinstance(dtype, T.ArrayType):
+        element = dtype.elementType
+        return F.coalesce(F.exists(value, lambda x: _invalid_utf8_within(x, element)), F.lit(False))
+    if isinstance(dtype, T.MapType):
+        key, item = dtype.keyType, dtype.valueType
+        parts = []
+        if _holds_text(key):
+            parts.append(F.coalesce(F.exists(F.map_keys(value), lambda x: _invalid_utf8_within(x, key)), F.lit(False)))
+        if _holds_text(item):
+            values = F.map_values(value)
+            parts.append(F.coalesce(F.exists(values, lambda x: _invalid_utf8_within(x, item)), F.lit(False)))
+        return functools.reduce(operator.or_, parts)
+    return F.coalesce(invalid_utf8(value), F.lit(False))
+
+
+def with_utf8_columns_check(schema: T.StructType) -> Transform:
+    """Rows whose strings (at any depth) are not valid UTF-8 are quarantined, one reason per column: Spark's Parquet
+    reader keeps a file's bytes unchecked, and a bronze table holding them could not be read by other engines."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        reasons = [
+            F.when(
+                _invalid_utf8_within(F.col(f"`{f.name}`"), f.dataType),
+                reason(f"invalid_utf8:{f.name}", f"column {f.name}: invalid UTF-8 byte sequence"),
+            )
+            for f in schema.fields
+            if _holds_text(f.dataType)
+        ]
+        return add_reasons(df, reasons)
+
+    return transform
 
 
 def with_utf8_check() -> Transform:
-    """A line of a UTF-8 source whose bytes are not valid UTF-8 is quarantined (its payload keeps the bytes)."""
+    """A line of a UTF-8 source whose bytes are not valid UTF-8 is quarantined (`payload_bytes` keeps its bytes)."""
 
     def transform(df: DataFrame) -> DataFrame:
         bad = invalid_utf8(LINE)
@@ -192,7 +273,7 @@ def with_reference_check(ref: Reference, keys: DataFrame, table: str, row_id: st
         if not is_array_reference(df, ref):
             flagged = known.withColumn("_ref_found", F.lit(True))
             joined = df.join(F.broadcast(flagged), value == F.col("_ref_value"), "left")
-            message = F.concat(F.lit(f"{ref.reason}: "), value.cast("string"), F.lit(f" (not in {table})"))
+            message = F.concat(F.lit(f"{ref.reason}: "), shown(value), F.lit(f" (not in {table})"))
             missing = F.when(value.isNotNull() & F.col("_ref_found").isNull(), reason(code, message))
             return add_reasons(joined, [missing]).drop("_ref_value", "_ref_found")
         if row_id is None:
@@ -203,7 +284,8 @@ def with_reference_check(ref: Reference, keys: DataFrame, table: str, row_id: st
             .groupBy(row_id)
             .agg(F.array_sort(F.collect_set("_ref_value")).alias("_ref_missing"))
         )
-        message = F.concat(F.lit(f"{ref.reason}: "), F.array_join("_ref_missing", ", "), F.lit(f" (not in {table})"))
+        listed = shown(F.array_join("_ref_missing", ", "))
+        message = F.concat(F.lit(f"{ref.reason}: "), listed, F.lit(f" (not in {table})"))
         unknown = F.when(F.col("_ref_missing").isNotNull(), reason(code, message))
         return add_reasons(df.join(missing_values, row_id, "left"), [unknown]).drop("_ref_missing")
 
