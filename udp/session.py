@@ -135,7 +135,7 @@ def stop_spark(spark: SparkSession, timeout: float = 60.0) -> None:
     try:
         spark.stop()
     finally:
-        if proc is not None and proc.poll() is None:
+        if gateway is not None and proc is not None and proc.poll() is None:
             gateway.shutdown()  # also stops py4j's finalizers, which would call the JVM once it has gone
             if proc.stdin is not None:
                 proc.stdin.close()  # the gateway's signal to exit (PythonGatewayServer exits on EOF)

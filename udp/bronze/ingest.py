@@ -112,19 +112,20 @@ def ingest(
     unknown = [s for s in only if s not in sources]
     if unknown:
         raise ContractError(f"unknown source {unknown[0]!r}; sources in the contract: {', '.join(sources)}")
-    schemas = check_contracts(sources, spark)
-    # A JSON object with a repeated key keeps the last value instead of failing the job.
-    spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
     started = now or dt.datetime.now(dt.UTC)
     order = [name for name in dependency_order(sources) if not only or name in only]
-    # What is new is decided before any Delta work: listing is driver-side, and the ingest log is read once (not at
-    # all when nothing landed), so a run that finds nothing new creates, parses, counts and writes nothing.
+    # What is new is decided before any other Spark work: listing is driver-side, and the ingest log is read once
+    # (not at all when nothing landed), so a run that finds nothing new checks, creates, parses and writes nothing.
     listed = {name: list_files(spark, config.paths.raw, sources[name].path) for name in order}
     logged = _logged_files(lake) if any(listed.values()) else {}
     checked = {name: new_files(name, listed[name], logged.get(name, {})) for name in order}
     busy = [name for name in order if checked[name][1]]
-    if busy:
-        _create_shared_tables(lake)
+    if not busy:
+        return [checked[name][0] for name in order]
+    schemas = check_contracts(sources, spark)
+    # A JSON object with a repeated key keeps the last value instead of failing the job.
+    spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
+    _create_shared_tables(lake)
     shared = threading.Lock()
     # Sources run concurrently (a source starts once the sources it references are done): while one source's
     # Delta commits and line counts keep the driver busy, another's parsing keeps the cores busy.
