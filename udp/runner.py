@@ -73,6 +73,8 @@ def run_job(
         return fail(error)
     summary.started = started
     print(summary.render())
+    for warning in summary.warnings:  # stderr too: a scheduler's alerting reads it, not the summary
+        print(f"udp: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import posixpath
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,11 +103,73 @@ def build_spark(config: Config, app_name: str | None = None) -> SparkSession:
         builder = builder.config(key, value)
     if config.catalog.implementation == "hive":
         builder = builder.enableHiveSupport()
+    if config.spark.mode == "local":
+        _adopt_orphans()
     spark = builder.getOrCreate()
+    _stop_at_exit(spark)
     spark.sparkContext.setLogLevel(config.spark.log_level)
     if config.spark.mode == "cluster":
         require_cluster_master(str(spark.sparkContext.master))
     return spark
+
+
+_STOPPING: set[int] = set()
+
+
+def _stop_at_exit(spark: SparkSession) -> None:
+    """Once per JVM: stop the session and that JVM when Python exits, so no udp process outlives udp."""
+    gateway = spark.sparkContext._gateway
+    if id(gateway) not in _STOPPING:
+        _STOPPING.add(id(gateway))
+        atexit.register(stop_spark, spark)
+
+
+def stop_spark(spark: SparkSession, timeout: float = 60.0) -> None:
+    """Stop the session and, when this Python launched the JVM (not under spark-submit), end the JVM and wait for it.
+
+    Left alone, the JVM notices its closed stdin only after Python has gone and runs Spark's shutdown hooks as an
+    orphan for seconds (its Python workers with it), still holding the metastore and the lake's files.
+    """
+    gateway = spark.sparkContext._gateway
+    proc: subprocess.Popen[bytes] | None = getattr(gateway, "proc", None)
+    try:
+        spark.stop()
+    finally:
+        if gateway is not None and proc is not None and proc.poll() is None:
+            gateway.shutdown()  # also stops py4j's finalizers, which would call the JVM once it has gone
+            if proc.stdin is not None:
+                proc.stdin.close()  # the gateway's signal to exit (PythonGatewayServer exits on EOF)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            _reap_orphans(time.monotonic() + 10)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _adopt_orphans() -> None:
+    """Linux: become the subreaper of the processes the JVM starts. spark-submit's launcher leaves a finished shell
+    as the JVM's zombie child; once the JVM ends it would linger in udp's process group until init reaps it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _reap_orphans(deadline: float) -> None:
+    """Wait for every remaining child (orphans adopted from the JVM included), at most until `deadline`."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # no child left
+        if pid == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
 
 def require_cluster_master(master: str) -> None:

@@ -48,6 +48,7 @@ class Summary:
     started: float = field(default_factory=time.monotonic)
     facts: list[tuple[str, str]] = field(default_factory=list)
     sections: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def fact(self, key: str, value: Any) -> Summary:
         self.facts.append((key, _cell(value)))
@@ -55,6 +56,11 @@ class Summary:
 
     def table(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Summary:
         self.sections.append((title, format_table(headers, rows)))
+        return self
+
+    def warn(self, message: str) -> Summary:
+        """Something the operator should look at though the run succeeded (also printed on stderr by the runner)."""
+        self.warnings.append(message)
         return self
 
     def text(self, title: str, body: str) -> Summary:
@@ -65,6 +71,7 @@ class Summary:
         elapsed = time.monotonic() - self.started
         width = max([len(k) for k, _ in self.facts] + [4])
         out = [f"== {self.title} ==".ljust(20)]
+        out += [f"warning: {w}" for w in self.warnings]
         out += [f"{k.ljust(width)}  {v}" for k, v in self.facts]
         out.append(f"{'time'.ljust(width)}  {elapsed:,.1f} s")
         for title, body in self.sections:

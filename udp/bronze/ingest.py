@@ -100,6 +100,7 @@ class SourceResult:
     drift: list[DriftNote] = field(default_factory=list)
     changed_after_ingest: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    found: int = 0  # files matching the source's path, new or not
 
     def total(self, attr: str) -> int:
         return sum(int(getattr(f, attr)) for f in self.files)
@@ -113,19 +114,26 @@ def ingest(
     unknown = [s for s in only if s not in sources]
     if unknown:
         raise ContractError(f"unknown source {unknown[0]!r}; sources in the contract: {', '.join(sources)}")
+    started = now or dt.datetime.now(dt.UTC)
+    order = [name for name in dependency_order(sources) if not only or name in only]
+    # What is new is decided before any other Spark work: listing is driver-side, and the ingest log is read once
+    # (not at all when nothing landed), so a run that finds nothing new checks, creates, parses and writes nothing.
+    listed = {name: list_files(spark, config.paths.raw, sources[name].path) for name in order}
+    logged = _logged_files(lake) if any(listed.values()) else {}
+    checked = {name: new_files(name, listed[name], logged.get(name, {})) for name in order}
+    busy = [name for name in order if checked[name][1]]
+    if not busy:
+        return [checked[name][0] for name in order]
     schemas = check_contracts(sources, spark)
     # A JSON object with a repeated key keeps the last value instead of failing the job.
     spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
-    started = now or dt.datetime.now(dt.UTC)
-    logged = _logged_files(lake)
     _create_shared_tables(lake)
-    order = [name for name in dependency_order(sources) if not only or name in only]
     shared = threading.Lock()
     # Sources run concurrently (a source starts once the sources it references are done): while one source's
     # Delta commits and line counts keep the driver busy, another's parsing keeps the cores busy.
     with ThreadPoolExecutor(max_workers=max(1, config.lake.bronze_parallel_sources)) as pool:
         futures: dict[str, Future[SourceResult]] = {}
-        for name in order:
+        for name in busy:
             after = [futures[r.source] for r in sources[name].references if r.source in futures]
             futures[name] = pool.submit(
                 _after,
@@ -139,8 +147,9 @@ def ingest(
                 now=started,
                 logged=logged.get(name, {}),
                 shared=shared,
+                files=listed[name],
             )
-        return [futures[name].result() for name in order]
+        return [futures[name].result() if name in futures else checked[name][0] for name in order]
 
 
 def _after(
@@ -193,21 +202,18 @@ def ingest_source(
     now: dt.datetime,
     logged: dict[str, LogEntry],
     shared: threading.Lock | None = None,
+    files: Sequence[RawFile] | None = None,
 ) -> SourceResult:
     """Ingest the files of one source not logged as done in `logged` (relative path -> its ingest log entry).
 
-    `shared` serialises the writes to the quarantine and the ingest log when sources run concurrently.
+    `shared` serialises the writes to the quarantine and the ingest log when sources run concurrently; `files` are
+    the source's files when already listed.
     """
     shared = shared or threading.Lock()
-    done = {path: (e.size, e.modified_ms) for path, e in logged.items() if e.status in DONE}
     contract = config.sources[name]
     clock = time.monotonic()
-    result = SourceResult(name)
-    files = list_files(spark, config.paths.raw, contract.path)
-    result.changed_after_ingest = [
-        f.relative for f in files if f.relative in done and done[f.relative] != (f.size, f.modified_ms)
-    ]
-    new = [f for f in files if f.relative not in done]
+    files = list_files(spark, config.paths.raw, contract.path) if files is None else files
+    result, new = new_files(name, files, logged)
     if new:
         batch = Batch(spark, lake, name, contract, schema, new, _batch_id(name, now, new), now, shared)
         batch.run(result)
@@ -216,6 +222,16 @@ def ingest_source(
             write_ingest_log(lake, name, result.files, batch.batch_id, now, merge=retried)
     result.seconds = time.monotonic() - clock
     return result
+
+
+def new_files(name: str, files: Sequence[RawFile], logged: dict[str, LogEntry]) -> tuple[SourceResult, list[RawFile]]:
+    """The files not logged as done, and the source's result so far (files found, files changed after ingest)."""
+    done = {path: (e.size, e.modified_ms) for path, e in logged.items() if e.status in DONE}
+    result = SourceResult(name, found=len(files))
+    result.changed_after_ingest = [
+        f.relative for f in files if f.relative in done and done[f.relative] != (f.size, f.modified_ms)
+    ]
+    return result, [f for f in files if f.relative not in done]
 
 
 @dataclass

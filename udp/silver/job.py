@@ -6,6 +6,8 @@
 Customer records are rebuilt from bronze and merged into silver.customer_records; only new or changed records
 ("touched") are compared, with the match model trained on the first run (or with --retrain) and kept in
 silver.match_model, so clusters that new data does not touch keep their links, their ids and their golden record.
+The touched ids wait in silver._unmatched from before the records merge until their links are written, so a run
+killed in between is finished by the next one; a resumed run ends with the clean run's model, links and ids.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ MODEL = "silver.match_model"
 ITEMS = "silver.items"
 TOUCHPOINTS = "silver.touchpoints"
 QUARANTINE = "silver._quarantine"
+UNMATCHED = "silver._unmatched"  # ids of records merged into customer_records whose links are not written yet
 LABELS = labels.LABELS
 
 
@@ -96,19 +99,27 @@ class SilverRun:
         return f"silver-{self.now:%Y%m%dT%H%M%S}"
 
     def build_records(self) -> tuple[DataFrame, DataFrame]:
-        """Write silver.customer_records; returns (records as written, touched record ids)."""
+        """Write silver.customer_records; returns (records as written, touched record ids).
+
+        Touched = new or changed since the last run, plus those a killed run merged but never matched: the ids are
+        saved in silver._unmatched before the merge, because after it the records themselves no longer show them.
+        """
         lake, config = self.lake, self.config
         bronze = {n: lake.read(f"bronze.{n}") for n in customer_sources(config, lake)}
         fresh = records.build_customer_records(bronze, config.sources, config.matching.standardise)
-        previous = lake.read(RECORDS).select("record_id", "record_hash") if lake.exists(RECORDS) else None
+        changed = fresh.select("record_id", "record_hash")
+        if lake.exists(RECORDS):
+            changed = changed.join(lake.read(RECORDS), ["record_id", "record_hash"], "left_anti")
+        changed = changed.select("record_id")
+        if not changed.isEmpty():
+            lake.merge(changed, UNMATCHED, ["record_id"], update=False)
         lake.merge(fresh, RECORDS, ["record_id"], delete_missing="true")
         current = lake.read(RECORDS)
-        touched = current.select("record_id", "record_hash")
-        if previous is not None:
-            touched = touched.join(previous, ["record_id", "record_hash"], "left_anti")
         for r in current.groupBy("source").count().collect():
             self.result.records[r["source"]] = int(r["count"])
-        return current, touched.select("record_id")
+        if not lake.exists(UNMATCHED):
+            return current, self.spark.createDataFrame([], "record_id STRING")
+        return current, lake.read(UNMATCHED).select("record_id")
 
     def match_records(self, current: DataFrame, touched: DataFrame) -> DataFrame:
         """Score candidate pairs of touched records and merge them into silver.customer_links; returns all links."""
@@ -145,6 +156,8 @@ class SilverRun:
             new_links = match.to_links(decided, version)
             links = new_links if full else self._untouched_links(current, touched, given).unionByName(new_links)
             lake.merge(links, LINKS, ["left_id", "right_id"], delete_missing="true")
+            if lake.exists(UNMATCHED) and not lake.read(UNMATCHED).isEmpty():
+                lake.delete(UNMATCHED, "true")  # their links are written: matched
         finally:
             levels.unpersist()
             if scope is not None:

@@ -124,10 +124,14 @@ def _smoothed(counts: Mapping[int, int], n_levels: int) -> tuple[float, ...]:
 
 
 def pattern_histogram(levels: DataFrame, comparisons: Sequence[Comparison]) -> list[tuple[tuple[int, ...], int]]:
-    """Distinct comparison vectors of the candidate pairs and how many pairs have each."""
+    """Distinct comparison vectors of the candidate pairs and how many pairs have each, sorted by vector.
+
+    Sorted because EM sums over the histogram in its order: a shuffle returns groups in an order that varies from run
+    to run, and floating-point sums in another order give another model in the last bits.
+    """
     columns = [f"c_{c.name}" for c in comparisons]
     rows = levels.groupBy(*columns).count().collect()
-    return [(tuple(int(r[c]) for c in columns), int(r["count"])) for r in rows]
+    return sorted((tuple(int(r[c]) for c in columns), int(r["count"])) for r in rows)
 
 
 def initial_m(n_levels: int) -> tuple[float, ...]:
