@@ -5,7 +5,8 @@ them under the contract, and write the valid rows to bronze.<source> and the res
 `replaceWhere _file IN (<these files>)`. The ingest log is written last. A run killed after the data writes leaves
 files without a log row, so the next run parses them again and the replaceWhere overwrites the partial rows: no
 duplicate, no gap. Every file is read twice: a cheap pass that counts and numbers its lines, and one parse whose
-checked records are persisted for both writes. For every file, rows read = rows landed + rows quarantined, and the
+checked records are persisted for both writes (a CSV file in which a quoted field spans lines once more, to count
+its records). For every file, rows read = rows landed + rows quarantined, and the
 totals are checked against the rows Delta committed.
 """
 

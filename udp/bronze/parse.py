@@ -2,7 +2,9 @@
 
 Text formats (CSV, JSON lines) are read one physical line per row, with the line's file, the file split
 (`_metadata.file_block_start`) and a monotonically increasing id, from which exact line numbers are derived, so a
-quarantined row can always be found again with `sed -n <line>p <file>`.
+quarantined row can always be found again with `sed -n <line>p <file>`, whatever the encoding. A CSV record whose
+quoted field spans lines is one record, numbered by its first line; one whose quote never closes is quarantined
+whole. A line holding several JSON values, or repeating the CSV header, is quarantined with that reason.
 
 Two paths: every line is parsed once with Spark's own typed parser (fast); a line it flags as corrupt is parsed
 again as text (`_text`, evaluated only for those lines) so `udp.bronze.validate` can say exactly which column is
@@ -167,7 +169,8 @@ def quote_transitions(line: Column, quote: str, delimiter: str) -> tuple[Column,
     # Prefixing a delimiter makes "the line's start" one more field start.
     parts = F.split(F.concat(F.lit(delimiter), F.regexp_replace(line, q + q, "")), q)
     before_quotes = F.slice(parts, 1, F.greatest(F.size(parts) - 1, F.lit(1)))
-    has_quote = F.size(parts) > 1
+    # Most lines hold no quote: `contains` spares them the split and the walk.
+    has_quote = line.contains(quote)
 
     def ends_inside(start: bool) -> Column:
         walked = F.aggregate(
