@@ -426,3 +426,185 @@ def test_a_quarantine_from_before_payload_bytes_is_rewritten_readable(
     [row] = outside_spark(lake, QUARANTINE)
     assert (row["_row"], row["payload"], row["payload_bytes"]) == (3, "No\ufffd", b"No\xff")
     assert [f.name for f in lake.read(QUARANTINE).schema] == QUARANTINE_SCHEMA.fieldNames()
+
+
+# Hostile files (issue 14): every physical record lands whole or is quarantined with a reason, at its physical line.
+
+THIRDPARTY_HEADER = "postcode_district,income_band,urban_rural,region"
+
+
+def rows_of(lake: Lake, table: str, source: str | None = None) -> DataFrame:
+    df = lake.read(table)
+    if source is not None:
+        df = df.where(F.col("_source") == source)
+    return df
+
+
+def accounted(lake: Lake, path: str) -> tuple[int, int, int, str]:
+    """The ingest log's (read, landed, quarantined, status) of one file."""
+    [row] = lake.read(INGEST_LOG).where(F.col("path") == path).collect()
+    return row["rows_read"], row["rows_landed"], row["rows_quarantined"], row["status"]
+
+
+def test_a_json_line_with_two_values_is_quarantined_not_half_landed(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    erp(config)
+    lines = [click("e1"), click("e2") + click("e3"), click("e4") + "," + click("e5"), click("e6") + " x", click("e7")]
+    write(config, "clickstream/2026-10-01/c.jsonl", "\n".join(lines) + "\n")
+    ingest(spark, lake, config, only=["erp", "clickstream"], now=NOW)
+
+    landed = lake.read("bronze.clickstream").select("event_id", "_row")
+    assert_df_equality(
+        landed,
+        spark.createDataFrame([("e1", 1), ("e7", 5)], "event_id STRING, _row BIGINT"),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    assert_df_equality(
+        quarantine(lake, "clickstream"),
+        spark.createDataFrame(
+            [("clickstream/2026-10-01/c.jsonl", n, "json_several_values") for n in (2, 3, 4)],
+            "_file STRING, _row BIGINT, reason_code STRING",
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    assert accounted(lake, "clickstream/2026-10-01/c.jsonl") == (5, 2, 3, "ingested")
+
+
+def test_quoted_fields_spanning_lines_land_whole_or_are_quarantined_at_their_first_line(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    lines = [
+        THIRDPARTY_HEADER,  # 1
+        "AB1,high,urban,Scotland",  # 2
+        'AB2,"two',  # 3: a quoted field spanning lines 3-4, closed: one record
+        'lines",rural,Scotland',  # 4
+        "",  # 5: blank, not a record
+        'AB3,"left',  # 6: a quote closed on the next line, but the record has too many fields
+        'left",x,y,z,w',  # 7
+        "AB4,low,urban,Wales",  # 8
+        'AB5,"never closes,rural,Wales',  # 9: open to the end of the file
+        "AB6,low,urban,Wales",  # 10
+        "AB7,low,urban,Wales",  # 11
+    ]
+    write(config, "thirdparty/2026-10-01/t.csv", "\n".join(lines) + "\n")
+    ingest(spark, lake, config, only=["thirdparty"], now=NOW)
+
+    assert_df_equality(
+        lake.read("bronze.thirdparty").select("postcode_district", "income_band", "_row"),
+        spark.createDataFrame(
+            [("AB1", "high", 2), ("AB2", "two\nlines", 3), ("AB4", "low", 8)],
+            "postcode_district STRING, income_band STRING, _row BIGINT",
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    assert_df_equality(
+        quarantine(lake, "thirdparty"),
+        spark.createDataFrame(
+            [
+                ("thirdparty/2026-10-01/t.csv", 6, "malformed_csv"),
+                ("thirdparty/2026-10-01/t.csv", 9, "unterminated_quote"),
+            ],
+            "_file STRING, _row BIGINT, reason_code STRING",
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    [open_quote] = rows_of(lake, QUARANTINE, "thirdparty").where("_row = 9").collect()
+    assert open_quote["payload"] == "\n".join(lines[8:])  # every line it swallowed is kept, none landed as a fragment
+    assert accounted(lake, "thirdparty/2026-10-01/t.csv") == (5, 3, 2, "ingested")
+
+
+def test_a_repeated_header_is_quarantined_in_a_text_only_and_a_typed_source(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    write(config, "thirdparty/2026-10-01/t.csv", f"{THIRDPARTY_HEADER}\nAB1,high,urban,Scotland\n{THIRDPARTY_HEADER}\n")
+    crm = [CRM_HEADER, crm_row("C1"), CRM_HEADER, crm_row("C2")]
+    write(config, "crm/2026-10-01/crm.csv", "\n".join(crm) + "\n", encoding="latin-1")
+    ingest(spark, lake, config, only=["thirdparty", "crm"], now=NOW)
+
+    assert [(r.postcode_district, r._row) for r in lake.read("bronze.thirdparty").collect()] == [("AB1", 2)]
+    assert sorted((r.customer_id, r._row) for r in lake.read("bronze.crm").collect()) == [("C1", 2), ("C2", 4)]
+    codes = {(r["_file"], r["_row"], r["reason_code"]) for r in lake.read(QUARANTINE).collect()}
+    assert codes == {
+        ("thirdparty/2026-10-01/t.csv", 3, "repeated_header"),
+        ("crm/2026-10-01/crm.csv", 3, "repeated_header"),
+    }
+    assert accounted(lake, "thirdparty/2026-10-01/t.csv") == (2, 1, 1, "ingested")
+    assert accounted(lake, "crm/2026-10-01/crm.csv") == (3, 2, 1, "ingested")
+
+
+def test_latin1_line_numbers_are_physical_with_blank_lines_and_quoted_newlines(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    spanning = crm_row("C4").replace(";1 High St;", ';"1 High St\nFlat 2";')
+    lines = [CRM_HEADER, "", crm_row("C1", "Zoë"), "   ", "C2;Mr;Bob", "", spanning, crm_row("C5"), "", crm_row("C6")]
+    write(config, "crm/2026-10-01/crm.csv", "\n".join(lines) + "\n", encoding="latin-1")
+    ingest(spark, lake, config, only=["crm"], now=NOW)
+
+    assert_df_equality(
+        lake.read("bronze.crm").select("customer_id", "first_name", "address_line1", "_row"),
+        spark.createDataFrame(
+            [
+                ("C1", "Zoë", "1 High St", 3),
+                ("C4", "Ann", "1 High St\nFlat 2", 7),
+                ("C5", "Ann", "1 High St", 9),
+                ("C6", "Ann", "1 High St", 11),
+            ],
+            "customer_id STRING, first_name STRING, address_line1 STRING, _row BIGINT",
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    assert [(r["_row"], r["reason_code"]) for r in quarantine(lake, "crm").collect()] == [(5, "malformed_csv")]
+    assert accounted(lake, "crm/2026-10-01/crm.csv") == (5, 4, 1, "ingested")
+
+
+def test_a_utf8_byte_order_mark_in_a_latin1_source_is_read_and_reported_once(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    body = "\n".join([CRM_HEADER, crm_row("C1", "Zoë"), crm_row("C2")]) + "\n"
+    write(config, "crm/2026-10-01/crm.csv", b"\xef\xbb\xbf" + body.encode("utf-8"))
+    [result] = ingest(spark, lake, config, only=["crm"], now=NOW)
+
+    assert_df_equality(
+        lake.read("bronze.crm").select("customer_id", "first_name", "_row"),
+        spark.createDataFrame(
+            [("C1", "Zoë", 2), ("C2", "Ann", 3)], "customer_id STRING, first_name STRING, _row BIGINT"
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    assert quarantine(lake, "crm").count() == 0
+    assert [(n.file, n.describe()) for n in result.drift] == [
+        ("crm/2026-10-01/crm.csv", "byte-order mark: read as UTF-8, not the declared ISO-8859-1")
+    ]
+    assert accounted(lake, "crm/2026-10-01/crm.csv") == (2, 2, 0, "ingested")
+
+
+def test_a_header_with_the_wrong_delimiter_is_the_one_reason_given(
+    spark: SparkSession, lake: Lake, config: Config
+) -> None:
+    body = "\n".join([CRM_HEADER.replace(";", ","), crm_row("C1").replace(";", ","), crm_row("C2").replace(";", ",")])
+    write(config, "crm/2026-10-01/crm.csv", body + "\n", encoding="latin-1")
+    [result] = ingest(spark, lake, config, only=["crm"], now=NOW)
+
+    assert not lake.exists("bronze.crm") or lake.read("bronze.crm").count() == 0
+    problem = "header (line 1) lacks required column(s) customer_id, updated_at: the header is one field, so the "
+    problem += "delimiter is not ';'"
+    rejected = rows_of(lake, QUARANTINE, "crm").select("_row", "reason_code", "reason")
+    assert_df_equality(
+        rejected,
+        spark.createDataFrame(
+            [(n, "bad_header", f"bad header: {problem}") for n in (2, 3)],
+            "_row BIGINT, reason_code STRING, reason STRING",
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    [note] = result.drift
+    assert note.header_problems == (problem,)
+    assert accounted(lake, "crm/2026-10-01/crm.csv") == (2, 0, 2, "ingested")

@@ -27,9 +27,10 @@ class DriftNote:
     new_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
     retyped_columns: tuple[str, ...] = ()
+    header_problems: tuple[str, ...] = ()  # e.g. a byte-order mark, or required columns the header lacks
 
     def describe(self) -> str:
-        parts = []
+        parts = list(self.header_problems)
         if self.new_columns:
             parts.append(f"new column(s) {', '.join(self.new_columns)}")
         if self.missing_columns:
@@ -52,6 +53,20 @@ def csv_header_drift(source: str, file: str, header: Sequence[str], columns: Seq
     if not new and not missing:
         return None
     return DriftNote(source, file, new_columns=new, missing_columns=missing)
+
+
+def csv_header_problems(
+    header: Sequence[str], columns: Sequence[str], required: Sequence[str], delimiter: str
+) -> tuple[str, ...]:
+    """What makes a CSV header unusable: required columns it lacks, with the likely cause (a wrong delimiter leaves
+    the whole header as one column name). Empty when every required column is there."""
+    missing = [c for c in required if c not in header]
+    if not missing:
+        return ()
+    problem = f"header (line 1) lacks required column(s) {', '.join(missing)}"
+    if len(header) == 1 and len(columns) > 1:
+        problem += f": the header is one field, so the delimiter is not {delimiter!r}"
+    return (problem,)
 
 
 def schema_drift(source: str, file: str, found: StructType, expected: StructType) -> list[DriftNote]:

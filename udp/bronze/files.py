@@ -76,3 +76,21 @@ def read_first_line(spark: SparkSession, uri: str, encoding: str) -> str:
     """The first line of a file (its CSV header), decoded with the source's encoding."""
     lines = HadoopFS(spark).read_lines(uri, encoding, limit=1)
     return (lines[0] if lines else "").removeprefix("\ufeff")
+
+
+# Byte-order marks and the encoding each announces, longest first (a UTF-32 mark starts like a UTF-16 one).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32LE"),
+    (b"\x00\x00\xfe\xff", "UTF-32BE"),
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xff\xfe", "UTF-16LE"),
+    (b"\xfe\xff", "UTF-16BE"),
+)
+
+
+def byte_order_mark(spark: SparkSession, uri: str) -> str | None:
+    """The encoding a file's byte-order mark announces (UTF-8, UTF-16LE/BE, UTF-32LE/BE), or None without one."""
+    # ISO-8859-1 maps every byte to one character, so the first line's characters are the file's first bytes.
+    lines = HadoopFS(spark).read_lines(uri, "ISO-8859-1", limit=1)
+    head = lines[0][:4].encode("latin-1") if lines else b""
+    return next((encoding for mark, encoding in _BOMS if head.startswith(mark)), None)

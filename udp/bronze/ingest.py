@@ -5,12 +5,15 @@ them under the contract, and write the valid rows to bronze.<source> and the res
 `replaceWhere _file IN (<these files>)`. The ingest log is written last. A run killed after the data writes leaves
 files without a log row, so the next run parses them again and the replaceWhere overwrites the partial rows: no
 duplicate, no gap. Every file is read twice: a cheap pass that counts and numbers its lines, and one parse whose
-checked records are persisted for both writes. For every file, rows read = rows landed + rows quarantined, and the
+checked records are persisted for both writes (a CSV file in which a quoted field spans lines once more, to count
+its records). For every file, rows read = rows landed + rows quarantined, and the
 totals are checked against the rows Delta committed.
 """
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import datetime as dt
 import hashlib
 import threading
@@ -27,8 +30,8 @@ from pyspark.sql import types as T
 from pyspark.storagelevel import StorageLevel
 
 from udp.bronze import parse, validate
-from udp.bronze.drift import DriftNote, csv_header_drift, enforce_policy, schema_drift
-from udp.bronze.files import RawFile, list_files, read_first_line
+from udp.bronze.drift import DriftNote, csv_header_drift, csv_header_problems, enforce_policy, schema_drift
+from udp.bronze.files import RawFile, byte_order_mark, list_files, read_first_line
 from udp.bronze.reasons import REASONS
 from udp.contracts import Reference, SourceContract, check_contracts, dependency_order
 from udp.errors import ContractError
@@ -127,6 +130,9 @@ def ingest(
     schemas = check_contracts(sources, spark)
     # A JSON object with a repeated key keeps the last value instead of failing the job.
     spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
+    # Lines of a non-UTF-8 source are decoded from their bytes with `decode`, which Spark 4 limits to a few
+    # charsets unless this is set; contracts accept any charset name Python and Java know.
+    spark.conf.set("spark.sql.legacy.javaCharsets", "true")
     _create_shared_tables(lake)
     shared = threading.Lock()
     # Sources run concurrently (a source starts once the sources it references are done): while one source's
@@ -343,24 +349,35 @@ class Batch:
         return checked.transform(validate.with_malformed_first())
 
     def _parse_csv(self, files: list[RawFile], result: SourceResult, records: dict[str, int]) -> DataFrame:
-        """Parse CSV files grouped by header (files may order or add columns differently)."""
+        """Parse CSV files grouped by header and encoding (files may order or add columns differently, and a
+        byte-order mark overrides the declared encoding). Header problems are noted once per file."""
         contract, columns = self.contract, self.schema.fieldNames()
-        groups: dict[tuple[str, ...], list[RawFile]] = {}
+        groups: dict[tuple[tuple[str, ...], str], list[RawFile]] = {}
         notes = []
         for f in files:
             header = tuple(columns)
+            bom = byte_order_mark(self.spark, f.uri)
+            encoding = bom or contract.encoding
             if contract.has_header:
-                text = read_first_line(self.spark, f.uri, contract.encoding)
+                text = read_first_line(self.spark, f.uri, encoding)
                 header = tuple(h.strip().strip('"') for h in text.split(contract.delimiter))
             note = csv_header_drift(self.name, f.relative, header, columns)
+            problems = csv_header_problems(header, columns, contract.required, contract.delimiter)
+            if bom and not _same_charset(bom, contract.encoding):
+                problems = (f"byte-order mark: read as {bom}, not the declared {contract.encoding}", *problems)
+            if problems:
+                note = dataclasses.replace(note or DriftNote(self.name, f.relative), header_problems=problems)
             if note is not None:
                 notes.append(note)
-            groups.setdefault(header, []).append(f)
-        enforce_policy(self.name, contract.drift, notes)
+            groups.setdefault((header, encoding), []).append(f)
+        enforce_policy(self.name, contract.drift, [n for n in notes if n.new_columns or n.missing_columns])
         result.drift += notes
         frames = []
-        for header, group in groups.items():
-            lines, counts = parse.numbered_lines(self.spark, group, contract.encoding, header=contract.has_header)
+        quote = contract.options.get("quote", '"')
+        for (header, encoding), group in groups.items():
+            lines, counts = parse.numbered_lines(
+                self.spark, group, encoding, header=contract.has_header, quote=quote, delimiter=contract.delimiter
+            )
             records.update(counts)
             frames.append(parse.parse_csv(lines, header, contract, self.schema))
         parsed = frames[0]
@@ -543,6 +560,13 @@ def _logged_files(lake: Lake) -> dict[str, dict[str, LogEntry]]:
 def _batch_id(name: str, now: dt.datetime, files: Sequence[RawFile]) -> str:
     digest = hashlib.sha256("\n".join(f.relative for f in files).encode()).hexdigest()[:8]
     return f"{name}-{now:%Y%m%dT%H%M%S}-{digest}"
+
+
+def _same_charset(a: str, b: str) -> bool:
+    try:
+        return codecs.lookup(a).name == codecs.lookup(b).name
+    except LookupError:
+        return a.upper() == b.upper()
 
 
 def _sql_quote(value: str) -> str:
