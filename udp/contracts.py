@@ -7,8 +7,10 @@ and the field in every error.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -268,15 +270,41 @@ def _check_sql(frame: DataFrame, name: str, rules: list[tuple[str, str]]) -> Non
         return
     from pyspark.sql import functions as F
 
-    try:
-        frame.select(*[F.expr(rule) for _, rule in rules]).schema  # noqa: B018 - forces analysis
-        return
-    except Exception:  # found again below, expression by expression
-        pass
+    with _quiet_analysis_log():
+        try:
+            frame.select(*[F.expr(rule) for _, rule in rules]).schema  # noqa: B018 - forces analysis
+            return
+        except Exception:  # found again below, expression by expression
+            failed = _first_failure(frame, rules)
+    if failed is not None:
+        field_name, rule, exc = failed
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = f"source {name!r}: field {field_name!r} has an invalid expression {rule!r}: {first}"
+        raise ContractError(message) from None
+
+
+def _first_failure(frame: DataFrame, rules: list[tuple[str, str]]) -> tuple[str, str, Exception] | None:
+    from pyspark.sql import functions as F
+
     for field_name, rule in rules:
         try:
             frame.select(F.expr(rule)).schema  # noqa: B018 - forces analysis
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            message = f"source {name!r}: field {field_name!r} has an invalid expression {rule!r}: {first}"
-            raise ContractError(message) from None
+            return field_name, rule, exc
+    return None
+
+
+@contextmanager
+def _quiet_analysis_log() -> Iterator[None]:
+    """PySpark 4 logs every failed analysis as an ERROR record of its own (loggers SQLQueryContextLogger and
+    DataFrameQueryContextLogger); the contract check reports the failure itself, as one line, so they are off while it
+    analyses."""
+    loggers = [logging.getLogger(n) for n in ("SQLQueryContextLogger", "DataFrameQueryContextLogger")]
+    before = [lg.disabled for lg in loggers]
+    for lg in loggers:
+        lg.disabled = True
+    try:
+        yield
+    finally:
+        for lg, was in zip(loggers, before, strict=True):
+            lg.disabled = was

@@ -47,6 +47,9 @@ def test_unknown_source_is_named(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_a_typo_in_a_mapping_expression_is_named_before_any_data_is_read(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    landed = tmp_path / "crm" / "2026-10-01"
+    landed.mkdir(parents=True)
+    (landed / "customers.csv").write_text("customer_id,first_name\nC1,Ann\n", encoding="latin-1")
     typo = "sources.crm.mapping.first_name=initcap(first_nme)"
     line = one_line_error(capsys, ["--conf", LOCAL, "--set", f"paths.raw={tmp_path}", "--set", typo])
     assert line.startswith(
