@@ -68,15 +68,19 @@ rehearsal: setup $(JARS)/s3a-spark-4.0/.fetched dist/udp-venv.tar.gz
 
 # pytest exits 5 when it collected nothing: that is a broken selection, never a pass.
 define run_pytest
-	@$(1)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(1)/bin/pytest $(PYTEST_ARGS) $(2); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests ($(1)): failing" >&2; exit 1; fi; exit $$rc
 endef
 
 test: setup
 	$(call run_pytest,$(VENV))
 
+# The Spark 3.5 suite runs every test but the kill-and-resume recovery of silver (eleven silver runs, ~9 minutes):
+# recovery is exercised once, on Spark 4, so that .ci/run stays within its time budget.
+COMPAT_PYTEST_ARGS ?= --deselect tests/silver/test_silver_recovery.py
+
 test-compat: setup-compat
-	$(call run_pytest,$(VENV_COMPAT))
+	$(call run_pytest,$(VENV_COMPAT),$(COMPAT_PYTEST_ARGS))
 
 demo: setup
 	$(VENV)/bin/python -m udp.demo --dir $(DEMO_DIR)
