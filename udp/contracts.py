@@ -201,8 +201,9 @@ def check_contract(name: str, contract: SourceContract, spark: SparkSession) -> 
         need_column("explode.column", contract.explode.column)
         if not isinstance(types[contract.explode.column], ArrayType):
             raise ContractError(f"source {name!r}: field 'explode.column' must name an ARRAY column")
-    _check_sql(_empty(spark, parsed), name, [("checks", c.rule) for c in contract.checks])
-    _check_sql(_empty(spark, parsed), name, [("references", r.expr) for r in contract.references])
+    empty = spark.createDataFrame([], parsed)
+    _check_sql(empty, name, [("checks", c.rule) for c in contract.checks])
+    _check_sql(empty, name, [("references", r.expr) for r in contract.references])
     mapped = [(f"mapping.{t}", e) for t, e in contract.mapping.items()]
     mapped += [(f"touchpoint.{t}", e) for t, e in contract.touchpoint.items()]
     _check_sql(_bronze_rows(spark, contract, parsed), name, mapped)
@@ -244,10 +245,6 @@ def _check_encoding(name: str, encoding: str) -> None:
         codecs.lookup(encoding)
     except LookupError:
         raise ContractError(f"source {name!r}: option 'encoding' {encoding!r} is not a known character set") from None
-
-
-def _empty(spark: SparkSession, schema: StructType) -> DataFrame:
-    return spark.createDataFrame([], schema)
 
 
 def _bronze_rows(spark: SparkSession, contract: SourceContract, schema: StructType) -> DataFrame:
