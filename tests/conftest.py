@@ -14,7 +14,11 @@ from udp.session import build_spark
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Small, fast and deterministic: two cores, two shuffle partitions, no UI, no VACUUM retention guard.
+# Small, fast and deterministic: two cores, two shuffle partitions, no UI, no VACUUM retention guard. One JVM runs the
+# whole suite (hundreds of jobs on tiny frames): memory pages sized for tiny data rather than Spark's default of up to
+# 64 MB per sort or aggregation (a task holding a few of those ran out of execution memory on Spark 3.5), and the
+# context cleaner's periodic GC every minute rather than every 30, so blocks of frames no test holds any more (local
+# checkpoints, broadcasts, shuffles) are freed while the suite runs.
 TEST_SPARK_CONF = {
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
@@ -22,7 +26,9 @@ TEST_SPARK_CONF = {
     "spark.rdd.compress": "false",
     "spark.shuffle.compress": "false",
     "spark.databricks.delta.retentionDurationCheck.enabled": "false",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "3g",
+    "spark.buffer.pageSize": "2m",
+    "spark.cleaner.periodicGC.interval": "1min",
 }
 
 

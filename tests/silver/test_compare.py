@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from tests.silver.pairs import person, records
-from udp.silver.compare import comparisons, jaro_winkler, with_comparison_levels
+from udp.silver.compare import comparisons, name_similarities, with_comparison_levels
 from udp.silver.match import MATCH_COLUMNS
 from udp.silver.model import prefixed
 
@@ -102,9 +102,13 @@ def test_comparison_level(levels: dict[int, dict[str, str]], case: int, comparis
 JARO_WINKLER = [("MARTHA", "MARHTA", 0.961), ("DWAYNE", "DUANE", 0.84), ("DIXON", "DICKSONX", 0.813), ("AB", "BA", 0.0)]
 
 
-def test_jaro_winkler_has_the_published_values(spark: SparkSession) -> None:
-    pairs = [(a, b) for a, b, _ in JARO_WINKLER] + [("A", None)]
-    df = spark.createDataFrame(pairs, "a STRING, b STRING")
-    got = [r[0] for r in df.select(jaro_winkler(F.col("a"), F.col("b"))).collect()]
-    assert got[:-1] == pytest.approx([known for _, _, known in JARO_WINKLER], abs=5e-4)
-    assert got[-1] is None
+def test_jaro_winkler_has_the_published_values_straight_and_crosswise(spark: SparkSession) -> None:
+    # first/last of one record against first/last of the other: (a, "X") vs (b, a) puts each published pair
+    # straight on the first names and crosswise on first/last.
+    pairs = [(a, "X", b, a) for a, b, _ in JARO_WINKLER] + [("A", None, None, "A")]
+    df = spark.createDataFrame(pairs, "f STRING, l STRING, of STRING, ol STRING")
+    got = df.select(name_similarities("f", "l", "of", "ol").alias("s")).select("s.*").collect()
+    known = [k for _, _, k in JARO_WINKLER]
+    assert [r["ff"] for r in got[:-1]] == pytest.approx(known, abs=5e-4)
+    assert all(r["fl"] == 1.0 for r in got)  # f and ol are the same name
+    assert (got[-1]["ff"], got[-1]["ll"], got[-1]["lf"]) == (None, None, None)

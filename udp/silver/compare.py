@@ -6,7 +6,7 @@ is null (no evidence either way), otherwise the index of the first level whose c
 `address`), because Fellegi-Sunter adds evidence as if comparisons were independent.
 
 Spark built-ins (levenshtein, soundex, arrays_overlap) run at codegen speed; Jaro-Winkler, which Spark only has from
-4.3, is a vectorised pandas UDF over rapidfuzz, computed once per pair and comparison.
+4.3, is a vectorised pandas UDF over rapidfuzz: a pair's four name similarities (straight and crosswise) in one call.
 """
 
 from __future__ import annotations
@@ -72,18 +72,32 @@ def lev(key: str) -> Column:
     return F.levenshtein(l(key), r(key))
 
 
-@F.pandas_udf(T.DoubleType())  # type: ignore[call-overload]
-def jaro_winkler(a: pd.Series, b: pd.Series) -> pd.Series:
-    """Jaro-Winkler similarity (0..1; null when either side is null), by rapidfuzz in vectorised batches.
+def _jaro_winkler(a: pd.Series, b: pd.Series) -> list[float | None]:
+    similarity = JaroWinkler.similarity
+    return [similarity(x, y) if isinstance(x, str) and isinstance(y, str) else None for x, y in zip(a, b, strict=True)]
+
+
+NAME_SIMILARITIES = T.StructType([T.StructField(n, T.DoubleType()) for n in ("ff", "ll", "fl", "lf")])
+
+
+@F.pandas_udf(NAME_SIMILARITIES)  # type: ignore[call-overload]
+def name_similarities(first: pd.Series, last: pd.Series, other_first: pd.Series, other_last: pd.Series) -> pd.DataFrame:
+    """Jaro-Winkler similarity (0..1; null when either side is null) of two records' names, straight (first/first
+    `ff`, last/last `ll`) and crosswise (first/last `fl`, last/first `lf`): one vectorised rapidfuzz call per batch,
+    each name crossing to Python once.
 
     Spark's own `jaro_winkler` only exists from 4.3; the same measure written as Spark higher-order functions was
     50-100x slower than this UDF on 300k name pairs (docs/decisions.md).
     """
-    similarity = JaroWinkler.similarity
-    values = [
-        similarity(x, y) if isinstance(x, str) and isinstance(y, str) else None for x, y in zip(a, b, strict=True)
-    ]
-    return pd.Series(values, dtype="float64")
+    return pd.DataFrame(
+        {
+            "ff": _jaro_winkler(first, other_first),
+            "ll": _jaro_winkler(last, other_last),
+            "fl": _jaro_winkler(first, other_last),
+            "lf": _jaro_winkler(last, other_first),
+        },
+        dtype="float64",
+    )
 
 
 def name_helpers() -> tuple[tuple[str, Column], ...]:
@@ -96,13 +110,10 @@ def name_helpers() -> tuple[tuple[str, Column], ...]:
     similar: one shared name alone (Paige Roberts / Gethin Roberts entered as "Roberts Paige") is not a swap.
     """
     lf, ll, rf, rl = l("m_first_key"), l("m_last_key"), r("m_first_key"), r("m_last_key")
-    ff, fl, lf_, ll_ = (F.col(c) for c in ("_jw_ff", "_jw_fl", "_jw_lf", "_jw_ll"))
+    ff, fl, lf_, ll_ = (F.col(f"_jw.{c}") for c in ("ff", "fl", "lf", "ll"))
     swap = F.coalesce(((fl + lf_) > (ff + ll_)) & (F.least(fl, lf_) >= FUZZY), F.lit(False))
     return (
-        ("_jw_ff", jaro_winkler(lf, rf)),
-        ("_jw_ll", jaro_winkler(ll, rl)),
-        ("_jw_fl", jaro_winkler(lf, rl)),
-        ("_jw_lf", jaro_winkler(ll, rf)),
+        ("_jw", name_similarities(lf, ll, rf, rl)),
         ("_swapped", swap),
         ("_right_first", F.when(F.col("_swapped"), rl).otherwise(rf)),
         ("_right_last", F.when(F.col("_swapped"), rf).otherwise(rl)),
