@@ -83,8 +83,7 @@ NAME_SIMILARITIES = T.StructType([T.StructField(n, T.DoubleType()) for n in ("ff
 @F.pandas_udf(NAME_SIMILARITIES)  # type: ignore[call-overload]
 def name_similarities(first: pd.Series, last: pd.Series, other_first: pd.Series, other_last: pd.Series) -> pd.DataFrame:
     """Jaro-Winkler similarity (0..1; null when either side is null) of two records' names, straight (first/first
-    `ff`, last/last `ll`) and crosswise (first/last `fl`, last/first `lf`): one vectorised rapidfuzz call per batch,
-    each name crossing to Python once.
+    `ff`, last/last `ll`) and crosswise (first/last `fl`, last/first `lf`), for a batch of pairs in one Python call.
 
     Spark's own `jaro_winkler` only exists from 4.3; the same measure written as Spark higher-order functions was
     50-100x slower than this UDF on 300k name pairs (docs/decisions.md).
