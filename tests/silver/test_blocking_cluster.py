@@ -46,6 +46,20 @@ def test_a_block_over_the_cap_is_skipped_and_reported(spark: SparkSession) -> No
     assert [(s.rule, s.key, s.records) for s in skipped] == [("email", "shop@store.com", 6)]
 
 
+def test_oversized_blocks_of_several_rules_are_skipped_per_rule_and_reported_largest_first(
+    spark: SparkSession,
+) -> None:
+    shop = [(f"r{i}", "shop@store.com", f"n{i}", "x") for i in range(6)]
+    smiths = [(f"s{i}", f"s{i}@x.com", "jo", "smith") for i in range(7)]
+    records = spark.createDataFrame([*shop, *smiths, ("p", "me@x.com", "p", "q"), ("q", "me@x.com", "p", "q")], KEYS)
+    rules = (BlockingRule("email", ("email",)), BlockingRule("name", ("first_key", "last_name")))
+    pairs, skipped = candidate_pairs(records, BlockingSettings(5, rules))
+    # The shop's records share only their email, too common for `email`; the Smiths share only their name, too common
+    # for `name`: only p and q pair.
+    assert_rows(pairs, [("p", "q", "email")])
+    assert [(s.rule, s.key, s.records) for s in skipped] == [("email", "shop@store.com", 6), ("name", "jo|smith", 7)]
+
+
 def test_only_pairs_with_a_touched_record_are_generated(spark: SparkSession) -> None:
     records = spark.createDataFrame([(k, "x@y.com", "a", "b") for k in "abc"], KEYS)
     touched = spark.createDataFrame([("c",)], "record_id STRING")

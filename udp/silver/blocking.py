@@ -11,6 +11,8 @@ phone number, a placeholder) are skipped for that rule and reported, so one hot 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
+from itertools import groupby, islice
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -84,24 +86,40 @@ def oversized_keys(records: DataFrame, rule: BlockingRule, max_block_size: int) 
     return keyed.groupBy(*left).agg(F.count(F.lit(1)).alias("records")).where(F.col("records") > max_block_size)
 
 
+def skipped_blocks(records: DataFrame, settings: BlockingSettings) -> list[SkippedBlock]:
+    """Every rule's oversized key values (key columns joined by `|`), largest first, found in one Spark job: a job
+    per rule costs more than the aggregation itself on small inputs, and most rules have none."""
+    per_rule = [
+        oversized_keys(records, rule, settings.max_block_size).select(
+            F.lit(i).alias("_rule"),
+            F.concat_ws("|", *[F.col(c).cast("string") for c in rule_columns(rule)[0]]).alias("_key"),
+            "records",
+        )
+        for i, rule in enumerate(settings.rules)
+    ]
+    rows = reduce(DataFrame.unionByName, per_rule).collect()
+    ordered = sorted(rows, key=lambda r: (r["_rule"], -r["records"], r["_key"]))
+    return [SkippedBlock(settings.rules[r["_rule"]].name, r["_key"], int(r["records"])) for r in ordered]
+
+
 def candidate_pairs(
     records: DataFrame, settings: BlockingSettings, touched: DataFrame | None = None
 ) -> tuple[DataFrame, list[SkippedBlock]]:
     """Pairs (left_id < right_id, rule) from `settings.rules`; with `touched` (record ids), only pairs involving one.
 
-    `records` holds `record_id` and the match key columns. Returns the pairs and the skipped oversize blocks.
+    `records` holds `record_id` and the match key columns. Returns the pairs and the skipped oversize blocks (at
+    most 20 per rule in the report; every oversized key is left out of its rule's pairs).
     """
     key_columns = sorted({c for rule in settings.rules for side in rule_columns(rule) for c in side})
     keyed = records.select(ID, *key_columns)
-    skipped: list[SkippedBlock] = []
+    skipped = skipped_blocks(keyed, settings)
     frames = []
     for i, rule in enumerate(settings.rules):
         left, right = rule_columns(rule)
-        big = oversized_keys(keyed, rule, settings.max_block_size)
-        for row in big.orderBy(F.desc("records")).limit(20).collect():
-            value = "|".join(str(row[c]) for c in left)
-            skipped.append(SkippedBlock(rule.name, value, int(row["records"])))
-        lhs = keyed.join(F.broadcast(big.select(*left)), left, "left_anti")
+        lhs = keyed
+        if rule.name in {b.rule for b in skipped}:
+            big = oversized_keys(keyed, rule, settings.max_block_size)
+            lhs = keyed.join(F.broadcast(big.select(*left)), left, "left_anti")
         pairs = _join_rule(lhs, keyed, left, right, touched)
         frames.append(pairs.select("left_id", "right_id", F.lit(i).alias("_rule")))
     out = frames[0]
@@ -109,7 +127,8 @@ def candidate_pairs(
         out = out.unionByName(frame)
     names = F.array(*[F.lit(r.name) for r in settings.rules])
     first = out.groupBy("left_id", "right_id").agg(F.min("_rule").alias("_rule"))
-    return first.select("left_id", "right_id", F.element_at(names, F.col("_rule") + 1).alias("rule")), skipped
+    report = [b for _, blocks in groupby(skipped, key=lambda b: b.rule) for b in islice(blocks, 20)]
+    return first.select("left_id", "right_id", F.element_at(names, F.col("_rule") + 1).alias("rule")), report
 
 
 def _join_rule(

@@ -114,7 +114,9 @@ class SilverRun:
         if not changed.isEmpty():
             lake.merge(changed, UNMATCHED, ["record_id"], update=False)
         lake.merge(fresh, RECORDS, ["record_id"], delete_missing="true")
-        current = lake.read(RECORDS)
+        # Read once and kept: every later step joins the records, often several times in one plan (two sides of each
+        # blocking rule, both sides of a pair), and each Delta scan in a plan costs a Spark job to list its files.
+        current = lake.read(RECORDS).persist(StorageLevel.MEMORY_AND_DISK)
         for r in current.groupBy("source").count().collect():
             self.result.records[r["source"]] = int(r["count"])
         if not lake.exists(UNMATCHED):
@@ -306,14 +308,17 @@ def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summar
     clock = silver.result.seconds
     with _timed(clock, "customer records"):
         current, touched = silver.build_records()
-    with _timed(clock, "matching"):
-        links = silver.match_records(current, touched)
-    with _timed(clock, "clusters, ids, golden records"):
-        xref = silver.assign_customers(current, links)
-    with _timed(clock, "items"):
-        catalogue = silver.build_items()
-    with _timed(clock, "touch points"):
-        silver.build_touchpoints(current, xref, catalogue)
+    try:
+        with _timed(clock, "matching"):
+            links = silver.match_records(current, touched)
+        with _timed(clock, "clusters, ids, golden records"):
+            xref = silver.assign_customers(current, links)
+        with _timed(clock, "items"):
+            catalogue = silver.build_items()
+        with _timed(clock, "touch points"):
+            silver.build_touchpoints(current, xref, catalogue)
+    finally:
+        current.unpersist()
     for table in (RECORDS, LINKS, XREF, HISTORY, CUSTOMERS, MODEL, LABELS, ITEMS, TOUCHPOINTS, QUARANTINE):
         if lake.exists(table):
             lake.register(table)
