@@ -11,7 +11,7 @@ MVN         := mvn -B -q -f $(POM)
 PYTEST_ARGS ?=
 DEMO_DIR    ?= demo
 
-.PHONY: setup setup-compat test test-compat demo lint bench clean rehearsal venv-archive
+.PHONY: setup setup-compat test test-compat demo lint bench clean rehearsal rehearsal-deps venv-archive
 
 setup: $(VENV)/.installed $(JARS)/spark-4.0/.fetched
 
@@ -63,8 +63,13 @@ dist/udp-venv.tar.gz: $(VENV_RUNTIME)/.installed
 
 # The production path on this machine: a Spark standalone cluster, moto's S3 API through s3a://, every stage
 # submitted by ./spark-submit.sh in an empty environment (tests/rehearsal/rehearse.py; services stopped on exit).
-rehearsal: setup $(JARS)/s3a-spark-4.0/.fetched dist/udp-venv.tar.gz
-	$(VENV)/bin/python -m tests.rehearsal.rehearse $(REHEARSAL_ARGS)
+# REHEARSAL_PRIVATE_TMP=1 (CI, where a test suite runs alongside) gives the rehearsal an empty /tmp of its own
+# (tools/private-tmp; root only): its check that nothing was written to /tmp then sees its own processes only, not the
+# suite's Spark and Hive scratch folders.
+rehearsal-deps: setup $(JARS)/s3a-spark-4.0/.fetched dist/udp-venv.tar.gz
+
+rehearsal: rehearsal-deps
+	$(if $(filter 1,$(REHEARSAL_PRIVATE_TMP)),tools/private-tmp) $(VENV)/bin/python -m tests.rehearsal.rehearse $(REHEARSAL_ARGS)
 
 # pytest exits 5 when it collected nothing: that is a broken selection, never a pass.
 define run_pytest

@@ -240,7 +240,8 @@ class Artifacts:
         return self.folder / f"conf-{self.digest}" / SHIPPED_CONF
 
     def write(self) -> None:
-        """Write the three files (the launcher does this only when it really launches, never for --dry-run)."""
+        """Write the three files (the launcher does this only when it really launches, never for --dry-run). Their
+        names carry the digest of their content, so one that exists already is left as it is."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.conf_file.parent.mkdir(parents=True, exist_ok=True)
         for path, data in (
@@ -248,6 +249,8 @@ class Artifacts:
             (self.conf_archive, self.conf_bytes),
             (self.conf_file, _unzip_one(self.conf_bytes)),
         ):
+            if path.exists():
+                continue
             tmp = path.with_name(f".{path.name}.{os.getpid()}")
             tmp.write_bytes(data)
             tmp.replace(path)

@@ -563,6 +563,45 @@ def test_latin1_line_numbers_are_physical_with_blank_lines_and_quoted_newlines(
     assert accounted(lake, "crm/2026-10-01/crm.csv") == (5, 4, 1, "ingested")
 
 
+# A code unit each encoding cannot decode: a lone UTF-16 surrogate, a UTF-32 value beyond U+10FFFF.
+WIDE = {
+    "UTF-16LE": (b"\xff\xfe", "utf-16-le", b"\x00\xd8"),
+    "UTF-32BE": (b"\x00\x00\xfe\xff", "utf-32-be", b"\x00\x11\x00\x00"),
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(WIDE))
+def test_wide_encoding_line_numbers_are_physical_and_undecodable_lines_are_quarantined(
+    spark: SparkSession, lake: Lake, config: Config, encoding: str
+) -> None:
+    bom, codec, undecodable = WIDE[encoding]
+    spanning = crm_row("C4").replace(";1 High St;", ';"1 High St\r\nFlat 2";')
+    lines = [CRM_HEADER, "", crm_row("C1", "Zoë"), "   ", "C2;Mr;Bob", "", spanning, crm_row("C5"), "", crm_row("C6")]
+    crlf = "\r\n".encode(codec)
+    body = bom + "\r\n".join(lines).encode(codec) + crlf + undecodable + crm_row("C7").encode(codec) + crlf
+    write(config, "crm/2026-10-01/crm.csv", body)
+    [result] = ingest(spark, lake, config, only=["crm"], now=NOW)
+
+    assert_df_equality(
+        lake.read("bronze.crm").select("customer_id", "first_name", "address_line1", "_row"),
+        spark.createDataFrame(
+            [
+                ("C1", "Zoë", "1 High St", 3),
+                ("C4", "Ann", "1 High St\nFlat 2", 7),
+                ("C5", "Ann", "1 High St", 9),
+                ("C6", "Ann", "1 High St", 11),
+            ],
+            "customer_id STRING, first_name STRING, address_line1 STRING, _row BIGINT",
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    rejected = sorted((r["_row"], r["reason_code"]) for r in quarantine(lake, "crm").collect())
+    assert rejected == [(5, "malformed_csv"), (12, "invalid_encoding")]
+    assert accounted(lake, "crm/2026-10-01/crm.csv") == (6, 4, 2, "ingested")
+    assert [n.describe() for n in result.drift] == [f"byte-order mark: read as {encoding}, not the declared ISO-8859-1"]
+
+
 def test_a_utf8_byte_order_mark_in_a_latin1_source_is_read_and_reported_once(
     spark: SparkSession, lake: Lake, config: Config
 ) -> None:

@@ -417,7 +417,11 @@ def check_local_disk(work: Work, repo_before: set[str], tmp_before: set[str], *,
     require(not tmp_new, f"a job left files in TMPDIR: {tmp_new[:10]}")
     repo_new = sorted(snapshot_files(*_repo_folders()) - repo_before)
     require(not repo_new, f"a job wrote into the checkout: {repo_new[:10]}")
-    new_tmp = sorted(set(os.listdir("/tmp")) - tmp_before - {work.root.name})
+    # hsperfdata_<user> holds the performance counters of each running JVM (a file per JVM, removed when it exits):
+    # every JVM on any host writes there, whatever it runs.
+    new_tmp = sorted(
+        n for n in set(os.listdir("/tmp")) - tmp_before - {work.root.name} if not n.startswith("hsperfdata_")
+    )
     if shared_machine:  # other jobs write to /tmp too: a new entry cannot be told apart from theirs
         say("  /tmp not checked (--shared-machine)")
     else:
@@ -445,7 +449,8 @@ def parser() -> argparse.ArgumentParser:
         "--shared-machine",
         action="store_true",
         help="other jobs run here: skip the check that nothing new appeared in /tmp (every process of the rehearsal "
-        "has its temp folders pointed into the work folder; CI runs the check)",
+        "has its temp folders pointed into the work folder). As root, `make rehearsal REHEARSAL_PRIVATE_TMP=1` keeps "
+        "the check with an empty /tmp of the rehearsal's own, as CI does",
     )
     # Personalize needs >= 1,000 interactions to train: about 600 customers over 8 days of dumps.
     p.add_argument("--customers", type=int, default=600)

@@ -340,10 +340,9 @@ class Batch:
         checked = checked.transform(validate.with_typed_columns(self.schema, contract.formats, as_text))
         checked = checked.transform(validate.with_checks(contract.checks))
         if contract.format != "parquet":
-            encoding_check = (
-                validate.with_utf8_check if parse.is_utf8(contract.encoding) else validate.with_control_char_check
-            )
-            checked = checked.transform(encoding_check())
+            checked = checked.transform(validate.with_decodable_check())
+            if parse.is_utf8(contract.encoding):
+                checked = checked.transform(validate.with_utf8_check())
         else:
             checked = checked.transform(validate.with_utf8_columns_check(self.schema))
         return checked.transform(validate.with_malformed_first())

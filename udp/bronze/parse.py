@@ -34,6 +34,7 @@ LINE = "_line"  # the raw text of the line (the quarantine payload)
 PATH = "_path"  # the file as Spark names it (_metadata.file_path)
 BLOCK = "_block"  # start offset of the file split the line was read from
 MID = "_mid"  # monotonically increasing id: ordered within a split
+UNDECODABLE = "_undecodable"  # a wide-encoded line held bytes its encoding cannot decode (null in other encodings)
 MALFORMED = "_malformed"  # struct<code, message> when the line cannot be parsed at all, else null
 UNKNOWN_FIELDS = "_unknown_fields"  # names of fields the contract does not know (schema drift), or null
 RESCUED = "_rescued_data"  # JSON object of the unknown fields' values (drift policy `rescue`)
@@ -42,9 +43,6 @@ OPEN_QUOTE = "_open_quote"  # a CSV record whose quoted field is still open at t
 IS_CORRUPT = "_corrupt"  # the fast typed parse rejected the line: its columns come from `_text` instead
 TEXT = "_text"  # struct of the contract's columns as text, only for corrupt lines (null otherwise)
 UTF8 = ("UTF-8", "UTF8")
-# Spark's CSV reader used as a line reader for non-UTF-8 text: these characters never split or quote a line.
-_LINE_SEP_CHAR = "\u0001"
-_NO_QUOTE = "\u0000"
 
 
 def is_utf8(encoding: str) -> bool:
@@ -62,35 +60,63 @@ def is_ascii_compatible(encoding: str) -> bool:
 
 
 def read_lines(spark: SparkSession, uris: Sequence[str], encoding: str) -> DataFrame:
-    """One row per physical line: `_line`, `_path`, `_block`, `_mid` (plus `_extra` for other encodings' text).
+    """One row per physical line: `_line`, `_undecodable`, `_path`, `_block`, `_mid`.
 
     UTF-8 and ASCII-compatible encodings go through the text source, which splits on the bytes `\n`, `\r\n` and
     `\r` and keeps blank lines, so line numbers are physical; non-UTF-8 lines are then decoded from their bytes.
-    Other encodings (UTF-16, UTF-32) go through the CSV source used as a line reader (it decodes with `encoding`,
-    but skips blank lines), with a second column that catches the rare line holding U+0001.
+    Wider encodings (UTF-16, UTF-32) cannot be split on their bytes: each file is read whole (`binaryFile`, one task
+    per file), decoded and split on the same line breaks, blank lines kept (`split_wide_lines`).
     """
-    value, extra = F.col("value"), F.col("_extra")
     if is_utf8(encoding) or is_ascii_compatible(encoding):
-        df = spark.read.format("text").load(list(uris))
-        extra = F.lit(None).cast("string")
+        value = F.col("value")
         if not is_utf8(encoding):
             # The text source keeps a line's bytes as read; `decode` turns them into text under the declared charset.
             value = F.decode(value.cast("binary"), encoding)
-    else:
-        df = (
-            spark.read.format("csv")
-            .schema("value STRING, _extra STRING")
-            .options(encoding=encoding, sep=_LINE_SEP_CHAR, quote=_NO_QUOTE, escape=_NO_QUOTE, header="false")
-            .options(ignoreLeadingWhiteSpace="false", ignoreTrailingWhiteSpace="false", nullValue=_NO_QUOTE)
+        return (
+            spark.read.format("text")
             .load(list(uris))
+            .select(
+                value.alias(LINE),
+                F.lit(None).cast("boolean").alias(UNDECODABLE),
+                F.col("_metadata.file_path").alias(PATH),
+                F.col("_metadata.file_block_start").alias(BLOCK),
+                F.monotonically_increasing_id().alias(MID),
+            )
         )
-    return df.select(
-        value.alias(LINE),
-        extra.alias("_extra"),
+    wide = F.udf(split_wide_lines, "array<struct<line: string, undecodable: boolean>>")
+    files = spark.read.format("binaryFile").load(list(uris))
+    lines = files.select(
         F.col("_metadata.file_path").alias(PATH),
-        F.col("_metadata.file_block_start").alias(BLOCK),
-        F.monotonically_increasing_id().alias(MID),
+        F.posexplode(wide(F.col("content"), F.lit(encoding))).alias("_pos", "_l"),
     )
+    return lines.select(
+        F.col("_l.line").alias(LINE),
+        F.col("_l.undecodable").alias(UNDECODABLE),
+        PATH,
+        F.lit(0).cast("bigint").alias(BLOCK),  # one split per file
+        F.col("_pos").cast("bigint").alias(MID),
+    )
+
+
+def split_wide_lines(content: bytes, encoding: str) -> list[tuple[str, bool]]:
+    """A file's physical lines in a wide encoding, split on `\r\n`, `\r` and `\n` as Spark's text source splits
+    UTF-8 (blank lines kept; a final line break ends the last line and adds an empty one), each with whether it held
+    bytes `encoding` cannot decode (shown as U+FFFD). A leading byte-order mark is not part of the first line."""
+    data = bytes(content)
+    try:
+        return [(line, False) for line in _physical_lines(data.decode(encoding))]
+    except UnicodeDecodeError:
+        # Undecodable bytes never hold a line break: decoded with and without replacement characters, the files have
+        # the same lines, and a line differs exactly where bytes were replaced (a genuine U+FFFD is in both).
+        replaced = _physical_lines(data.decode(encoding, "replace"))
+        dropped = _physical_lines(data.decode(encoding, "ignore"))
+        if len(replaced) != len(dropped):
+            return [(line, True) for line in replaced]
+        return [(r, r != d) for r, d in zip(replaced, dropped, strict=True)]
+
+
+def _physical_lines(text: str) -> list[str]:
+    return re.split("\r\n|\r|\n", text.removeprefix("\ufeff"))
 
 
 def numbered_lines(
@@ -220,12 +246,12 @@ def join_quoted_lines(numbered: DataFrame, quote: str, delimiter: str, first: in
         members.groupBy(PATH, "_file", "_landing_date", F.col("_record").alias("_row"))
         .agg(
             ordered.alias("_parts"),
-            F.max("_extra").alias("_extra"),
+            F.max(UNDECODABLE).alias(UNDECODABLE),
             F.min(MID).alias(MID),
         )
         .select(
             F.array_join(F.transform("_parts", lambda p: p[LINE]), "\n").alias(LINE),
-            "_extra",
+            UNDECODABLE,
             PATH,
             MID,
             "_file",

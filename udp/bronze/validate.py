@@ -16,7 +16,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from udp.bronze.parse import IS_CORRUPT, LINE, MALFORMED, TEXT
+from udp.bronze.parse import IS_CORRUPT, LINE, MALFORMED, TEXT, UNDECODABLE
 from udp.bronze.reasons import REASONS, add_reasons, reason
 from udp.contracts import ISO8601
 
@@ -243,13 +243,14 @@ def with_utf8_check() -> Transform:
     return transform
 
 
-def with_control_char_check() -> Transform:
-    """Lines read through the CSV line reader put anything after a U+0001 into `_extra`: quarantine, don't cut."""
+def with_decodable_check() -> Transform:
+    """Lines of a wide encoding (UTF-16, UTF-32) holding bytes it cannot decode: quarantined, never landed with
+    replacement characters in place of what the system wrote."""
 
     def transform(df: DataFrame) -> DataFrame:
-        bad = F.col("_extra").isNotNull()
-        message = "line contains the control character U+0001"
-        return add_reasons(df, [F.when(bad, reason("control_character", message))])
+        bad = F.coalesce(F.col(UNDECODABLE), F.lit(False))
+        message = "bytes the file's encoding cannot decode in the line (shown as U+FFFD in the payload)"
+        return add_reasons(df, [F.when(bad, reason("invalid_encoding", message))])
 
     return transform
 
