@@ -113,11 +113,12 @@ def candidate_pairs(
     key_columns = sorted({c for rule in settings.rules for side in rule_columns(rule) for c in side})
     keyed = records.select(ID, *key_columns)
     skipped = skipped_blocks(keyed, settings)
+    oversized = {b.rule for b in skipped}
     frames = []
     for i, rule in enumerate(settings.rules):
         left, right = rule_columns(rule)
         lhs = keyed
-        if rule.name in {b.rule for b in skipped}:
+        if rule.name in oversized:
             big = oversized_keys(keyed, rule, settings.max_block_size)
             lhs = keyed.join(F.broadcast(big.select(*left)), left, "left_anti")
         pairs = _join_rule(lhs, keyed, left, right, touched)
