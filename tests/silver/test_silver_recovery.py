@@ -1,14 +1,18 @@
-"""Silver killed mid-run and resumed converges to a clean run: the same match model, links and customer ids.
+"""Silver killed at any point and resumed converges to a clean run: every silver table identical but for run timestamps.
 
-A kill is simulated by raising from inside the stage right after a chosen table write commits (the Lake's write
-methods are wrapped), which leaves the lake exactly as a process killed at that moment would.
+A process killed mid-run leaves the lake as it was after its last commit (a Delta commit is atomic, and the files of
+an unfinished one are never read). So one clean run shows every state a kill can leave: the Lake's write methods are
+wrapped to copy the lake after each commit, and each copy is resumed by a new run that must end where the clean run
+ended. The writes are listed below in the order a run makes them, so a new write without its kill point fails here.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,117 +27,170 @@ from udp.silver import job
 
 pytestmark = pytest.mark.slow
 ARGS = argparse.Namespace(retrain=False, full=False)
-# Columns that hold the run's own timestamp (a resumed run is a later run); everything else must be identical.
-RUN_COLUMNS = {job.MODEL: {"version"}, job.LINKS: {"model_version"}, job.XREF: {"first_seen_at"}}
-COMPARED = (job.RECORDS, job.MODEL, job.LINKS, job.XREF)
+# Columns that hold a run's own id or clock (a resumed run is a later run); everything else must be identical.
+RUN_COLUMNS = {
+    job.MODEL: {"version"},
+    job.LINKS: {"model_version"},
+    job.XREF: {"first_seen_at"},
+    job.HISTORY: {"run_id", "happened_at"},
+}
 WRITES = ("append", "overwrite", "replace_where", "merge", "delete")
-
-
-class KilledError(Exception):
-    """Stands for the process dying right after a commit."""
+# Every commit of a run, in order: the first run on two days of bronze, then the incremental run on the third day.
+FIRST_RUN = (
+    job.UNMATCHED,  # ids of the new records, saved before they are merged
+    job.RECORDS,
+    job.MODEL,  # trained on the first run
+    job.LINKS,
+    job.UNMATCHED,  # emptied: their links are written
+    job.XREF,  # no history on a first run: no previous ids to merge or split
+    job.CUSTOMERS,
+    job.ITEMS,
+    job.TOUCHPOINTS,
+    job.QUARANTINE,
+)
+INCREMENTAL_RUN = (
+    job.UNMATCHED,
+    job.RECORDS,
+    job.LINKS,  # the stored model is reused
+    job.UNMATCHED,
+    job.HISTORY,  # the merges and splits of ids, written before the xref that makes them
+    job.XREF,
+    job.CUSTOMERS,
+    job.ITEMS,
+    job.TOUCHPOINTS,
+    job.QUARANTINE,
+)
+RUNS = {"first": FIRST_RUN, "incremental": INCREMENTAL_RUN}
 
 
 Snapshot = dict[str, list[tuple[str, ...]]]
 
 
 def snapshot(lake: Lake) -> Snapshot:
+    """Every silver table's rows (run columns left out), by table."""
+    tables = sorted(f"silver.{p.name}" for p in Path(lake.root, "silver").iterdir() if (p / "_delta_log").is_dir())
     out = {}
-    for table in COMPARED:
+    for table in tables:
         df = lake.read(table)
         columns = sorted(c for c in df.columns if c not in RUN_COLUMNS.get(table, set()))
         out[table] = sorted(tuple(str(v) for v in r) for r in df.select(*columns).collect())
     return out
 
 
+@dataclass(frozen=True)
+class CleanRun:
+    """A run that was not interrupted: the lake after each of its commits, and its end state."""
+
+    commits: list[tuple[str, Path]]
+    end: Snapshot
+
+
+def run_keeping_every_commit(spark: SparkSession, config: Config, keep: Path) -> CleanRun:
+    """Run silver on `config`'s lake; after each commit, copy the lake to `keep/<n>-<table>`."""
+    lake = Lake(spark, config)
+    commits: list[tuple[str, Path]] = []
+
+    def wrap(original: Callable[..., None]) -> Callable[..., None]:
+        def write(self: Lake, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            table = next(a for a in args if isinstance(a, str))
+            copy = keep / f"{len(commits) + 1:02d}-{table}"
+            shutil.copytree(lake.root, copy)
+            commits.append((table, copy))
+
+        return write
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in WRITES:
+            mp.setattr(Lake, name, wrap(getattr(Lake, name)))
+        job.run(spark, config, ARGS)
+    return CleanRun(commits, snapshot(lake))
+
+
 @pytest.fixture(scope="module")
-def lakes(tmp_path_factory: pytest.TempPathFactory, spark: SparkSession, base_config: Config) -> Path:
-    """A folder holding `days12` (a lake with the bronze of two days) and `bronze123` (bronze of three days), of the
-    customer sources only: matching and ids are what recovery must reproduce, and the other sources cost time."""
+def clean_runs(
+    tmp_path_factory: pytest.TempPathFactory, spark: SparkSession, base_config: Config
+) -> dict[str, CleanRun]:
+    """The first run on two days of bronze and the incremental run on the third day, of the customer and product
+    sources only: matching and ids are what recovery must reproduce, and the event sources cost time."""
     root = tmp_path_factory.mktemp("silver-recovery")
     generate(root / "dumps", customers=200, skus=200, days=3, seed=11, workers=1)
     days = sorted(p.name for p in (root / "dumps" / "raw" / "crm").iterdir())
+    config = base_config.with_overrides(f"paths.raw={root / 'raw'}", f"paths.lake={root / 'lake'}")
+    lake = Lake(spark, config)
+    sources = [name for name, contract in config.sources.items() if contract.entity in ("customer", "item")]
 
     def land(day: str) -> None:
         for source in (root / "dumps" / "raw").iterdir():
             if (source / day).is_dir():
                 shutil.copytree(source / day, root / "raw" / source.name / day)
 
-    config = base_config.with_overrides(f"paths.raw={root / 'raw'}", f"paths.lake={root / 'days12'}")
-    customers = [name for name, contract in config.sources.items() if contract.entity == "customer"]
     for day in days[:2]:
         land(day)
-    ingest(spark, Lake(spark, config), config, only=customers)
-    shutil.copytree(root / "days12", root / "days123")
+    ingest(spark, lake, config, only=sources)
+    runs = {"first": run_keeping_every_commit(spark, config, root / "first")}
     land(days[2])
-    config = config.with_overrides(f"paths.lake={root / 'days123'}")
-    ingest(spark, Lake(spark, config), config, only=customers)
-    shutil.move(root / "days123" / "bronze", root / "bronze123")
-    return root
+    write_identity_changes(lake, root / "raw" / "crm", days[2])
+    ingest(spark, lake, config, only=sources)
+    runs["incremental"] = run_keeping_every_commit(spark, config, root / "incremental")
+    return runs
 
 
-def lake_at(spark: SparkSession, base_config: Config, path: Path, source: Path) -> tuple[Config, Lake]:
-    shutil.copytree(source, path)
-    config = base_config.with_overrides(f"paths.lake={path}")
-    return config, Lake(spark, config)
+def write_identity_changes(lake: Lake, crm: Path, day: str) -> None:
+    """A crm file for `day` in which a member who is a customer alone takes on the identity of a member of a larger
+    customer (their two ids merge), and a member of a larger customer takes on another lone member's (an id splits)."""
+    latest: dict[str, dict[str, str]] = {}
+    for path in sorted(crm.glob("*/*.csv")):
+        with path.open(encoding="latin-1", newline="") as f:
+            for row in csv.DictReader(f, delimiter=";"):
+                if None not in row.values() and row["updated_at"] >= latest.get(row["customer_id"], row)["updated_at"]:
+                    latest[row["customer_id"]] = row
+    xref = lake.read(job.XREF).where("source = 'crm'").orderBy("source_key").collect()
+    alone = [r["source_key"] for r in xref if r["cluster_size"] == 1 and r["source_key"] in latest]
+    grouped = {r["customer_id"]: r["source_key"] for r in xref if r["cluster_size"] >= 3 and r["source_key"] in latest}
+    (merging, moving), (joined, leaving) = alone[:2], list(grouped.values())[:2]
+    changes = [
+        {**latest[joined], "customer_id": merging, "updated_at": f"{day} 23:59:59"},
+        {**latest[moving], "customer_id": leaving, "updated_at": f"{day} 23:59:59"},
+    ]
+    with (crm / day / "crm_identity_changes.csv").open("w", encoding="latin-1", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(changes[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(changes)
 
 
-def add_third_day(lake_dir: Path, lakes: Path) -> None:
-    shutil.rmtree(lake_dir / "bronze")
-    shutil.copytree(lakes / "bronze123", lake_dir / "bronze")
+# The kill points `make test` resumes (each resume is a whole silver run, about 70 s here): every state whose resume
+# takes another path — no model yet, a model but no links, links but ids still waiting in silver._unmatched, ids saved
+# but their records not merged, history written but not the xref, the xref but not the golden records. The others
+# leave the lake further along those same steps, which are full recomputations from the links: `make test-recovery`
+# resumes every kill point of both runs (22 silver runs with the two clean ones: 28 minutes on 2 cores, 2026-12-06).
+CI_KILL_POINTS = {"first": (2, 3, 4), "incremental": (1, 2, 5, 6)}  # commit numbers, as in the test ids
 
 
-def test_a_killed_first_run_resumes_to_the_clean_runs_model_links_and_ids(
-    spark: SparkSession, base_config: Config, lakes: Path, tmp_path: Path
+def kill_points() -> list[Any]:
+    points = []
+    for run, writes in RUNS.items():
+        for n, table in enumerate(writes):
+            marks = () if n + 1 in CI_KILL_POINTS[run] else (pytest.mark.every_kill_point,)
+            points.append(pytest.param((run, n), id=f"{run}-{n + 1:02d}-{table.removeprefix('silver.')}", marks=marks))
+    return points
+
+
+def test_every_commit_of_a_run_has_its_kill_point(clean_runs: dict[str, CleanRun]) -> None:
+    for run, writes in RUNS.items():
+        assert [table for table, _ in clean_runs[run].commits] == list(writes), run
+    events = {row[1] for row in clean_runs["incremental"].end[job.HISTORY]}
+    assert events == {"merge", "split"}  # the third day's identity changes: the events recovery must not lose
+    assert not clean_runs["incremental"].end[job.UNMATCHED]
+
+
+@pytest.mark.parametrize("point", kill_points())
+def test_a_run_killed_after_any_commit_resumes_to_the_clean_runs_tables(
+    spark: SparkSession, base_config: Config, clean_runs: dict[str, CleanRun], point: tuple[str, int], tmp_path: Path
 ) -> None:
-    config, lake = lake_at(spark, base_config, tmp_path / "clean", lakes / "days12")
+    run, n = point
+    table, killed = clean_runs[run].commits[n]
+    shutil.copytree(killed, tmp_path / "lake")
+    config = base_config.with_overrides(f"paths.lake={tmp_path / 'lake'}")
     job.run(spark, config, ARGS)
-    clean = snapshot(lake)
-    assert clean[job.LINKS]
-    assert clean[job.XREF]
-
-    # After the records (nothing matched yet), after the model (trained, nothing scored), after the links.
-    for table in (job.RECORDS, job.MODEL, job.LINKS):
-        config, lake = lake_at(spark, base_config, tmp_path / f"killed-{table}", lakes / "days12")
-        with pytest.MonkeyPatch.context() as mp:
-            kill_after_in(mp, table)
-            with pytest.raises(KilledError):
-                job.run(spark, config, ARGS)
-        job.run(spark, config, ARGS)
-        assert snapshot(lake) == clean, f"killed after {table}"
-
-
-def test_a_killed_incremental_run_resumes_to_the_clean_runs_links_and_ids(
-    spark: SparkSession, base_config: Config, lakes: Path, tmp_path: Path
-) -> None:
-    config, lake = lake_at(spark, base_config, tmp_path / "clean", lakes / "days12")
-    job.run(spark, config, ARGS)
-    shutil.copytree(tmp_path / "clean", tmp_path / "first")
-    add_third_day(tmp_path / "clean", lakes)
-    compared = dict(job.run(spark, config, ARGS).facts)["records compared (touched)"]
-    assert int(compared.replace(",", "")) > 0  # the third day's records were matched, not taken as unchanged
-    clean = snapshot(lake)
-
-    # The records of the third day are merged, then the run dies before they are compared with anything.
-    config, lake = lake_at(spark, base_config, tmp_path / "killed", tmp_path / "first")
-    add_third_day(tmp_path / "killed", lakes)
-    with pytest.MonkeyPatch.context() as mp:
-        kill_after_in(mp, job.RECORDS)
-        with pytest.raises(KilledError):
-            job.run(spark, config, ARGS)
-    job.run(spark, config, ARGS)
-    assert snapshot(lake) == clean
-
-
-def kill_after_in(monkeypatch: pytest.MonkeyPatch, table: str) -> None:
-    """Within `monkeypatch`'s scope, the next write to `table` commits, then the run dies."""
-
-    def wrap(original: Callable[..., None]) -> Callable[..., None]:
-        def write(self: Lake, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            if next(a for a in args if isinstance(a, str)) == table:
-                raise KilledError(f"killed after writing {table}")
-
-        return write
-
-    for name in WRITES:
-        monkeypatch.setattr(Lake, name, wrap(getattr(Lake, name)))
+    assert snapshot(Lake(spark, config)) == clean_runs[run].end, f"{run} run killed after writing {table}"

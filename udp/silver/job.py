@@ -7,7 +7,8 @@ Customer records are rebuilt from bronze and merged into silver.customer_records
 ("touched") are compared, with the match model trained on the first run (or with --retrain) and kept in
 silver.match_model, so clusters that new data does not touch keep their links, their ids and their golden record.
 The touched ids wait in silver._unmatched from before the records merge until their links are written, so a run
-killed in between is finished by the next one; a resumed run ends with the clean run's model, links and ids.
+killed in between is finished by the next one. A run killed after any commit and resumed ends with every silver
+table as a clean run leaves it, but for run ids and timestamps (tests/silver/test_silver_recovery.py).
 """
 
 from __future__ import annotations
@@ -211,10 +212,10 @@ class SilverRun:
             conflicts=conflict_comparisons(settings.conflicts),
         )
         assigned, event_rows = carry_ids(lake, clusters, self.run_id, self.now)
-        xref = identity.to_xref(assigned, current, links)
-        lake.merge(xref, XREF, ["record_id"], delete_missing="true")
-        if event_rows:
-            lake.append(self.spark.createDataFrame(event_rows, identity.HISTORY_SCHEMA), HISTORY)
+        if event_rows:  # before the xref that makes them: after it, a resumed run would find no change to record
+            events = self.spark.createDataFrame(event_rows, identity.HISTORY_SCHEMA)
+            lake.merge(events, HISTORY, identity.HISTORY_KEYS, update=False)
+        lake.merge(identity.to_xref(assigned, current, links), XREF, ["record_id"], delete_missing="true")
         result.events.update(Counter(str(e["event"]) for e in event_rows))
         written = lake.read(XREF)
         given = self._labels()
@@ -278,10 +279,17 @@ class SilverRun:
 def carry_ids(lake: Lake, clusters: DataFrame, run_id: str, now: dt.datetime) -> tuple[DataFrame, list[Row]]:
     """Ids for `clusters` carried over from silver.customer_xref, and this run's merge/split events — both computed
     now, before the xref is rewritten: a Delta DataFrame reads the table's latest version when it runs, so events
-    evaluated after the write would compare the new ids with themselves and log nothing."""
-    previous = lake.read(XREF).select("record_id", "customer_id", "first_seen_at") if lake.exists(XREF) else None
+    evaluated after the write would compare the new ids with themselves and log nothing.
+
+    Each event carries the xref version it was computed from: a run killed after writing the events but before the
+    xref recomputes the same events from the same version when resumed, and the history's insert-only merge on
+    identity.HISTORY_KEYS adds none of them twice."""
+    version = lake.version(XREF)
+    previous = None
+    if version >= 0:
+        previous = lake.read(XREF, version).select("record_id", "customer_id", "first_seen_at")
     assigned, events = identity.assign_ids(clusters, previous, run_id, now)
-    return assigned.localCheckpoint(), events.collect()
+    return assigned.localCheckpoint(), events.withColumn("xref_version", F.lit(version).cast("bigint")).collect()
 
 
 def conflict_comparisons(names: Sequence[str]) -> list[Comparison]:
