@@ -80,12 +80,12 @@ endef
 test: setup
 	$(call run_pytest,$(VENV))
 
-# The Spark 3.5 suite runs every test but the kill-and-resume recovery of silver (nine silver runs, ~12 minutes):
+# The Spark 3.5 suite runs every test but the kill-and-resume recovery of silver (six silver runs, ~9 minutes):
 # recovery is exercised once, on Spark 4, so that .ci/run stays within its time budget.
 COMPAT_PYTEST_ARGS ?= --deselect tests/silver/test_silver_recovery.py
 
 # Silver killed after every one of its commits, in a first and an incremental run, and resumed (22 silver runs, ~28
-# minutes); `make test` resumes the seven kill points whose resume takes a path of its own.
+# minutes); `make test` resumes four of them (tests/silver/test_silver_recovery.py says which and why).
 test-recovery: setup
 	$(call run_pytest,$(VENV),-m "" tests/silver/test_silver_recovery.py)
 
