@@ -11,7 +11,7 @@ MVN         := mvn -B -q -f $(POM)
 PYTEST_ARGS ?=
 DEMO_DIR    ?= demo
 
-.PHONY: setup setup-compat test test-recovery test-compat demo lint bench clean rehearsal rehearsal-deps venv-archive
+.PHONY: setup setup-compat test test-recovery test-compat demo lint bench bench-scale clean rehearsal rehearsal-deps venv-archive
 
 setup: $(VENV)/.installed $(JARS)/spark-4.0/.fetched
 
@@ -108,6 +108,13 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 BENCH_ARGS ?=
 bench: setup $(VENV)/.bench-installed
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+# The whole pipeline on a generated retailer and then its next day, with a plain Spark copy as the baseline
+# (bench/bench_scale.py). 100,000 customers by default; the goal size: BENCH_SCALE_ARGS="--customers 1000000
+# --skus 1000000 --driver-memory 16g".
+BENCH_SCALE_ARGS ?=
+bench-scale: setup
+	$(VENV)/bin/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf dist build *.egg-info $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "febrl": ([], ["--no-warmup"]),
     "gold": ([], ["--skus", "50000", "--customers", "20000", "--interactions", "500000", "--days", "60"]),
     "personalize": ([], ["--users", "800", "--items", "400", "--interactions", "20000"]),
+    "scale": ([], ["--customers", "2000", "--skus", "2000", "--days", "3"]),
 }
 
 
