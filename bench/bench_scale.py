@@ -45,7 +45,7 @@ from bench.bench_bronze import plain_copy  # noqa: E402
 from udp.config import Config  # noqa: E402
 from udp.demo import config_args  # noqa: E402
 from udp.generate import generate  # noqa: E402
-from udp.runner import add_config_args, config_from_args  # noqa: E402
+from udp.runner import config_from_argv  # noqa: E402
 from udp.session import build_spark  # noqa: E402
 
 if TYPE_CHECKING:
@@ -125,12 +125,6 @@ def bronze_rows(spark: SparkSession, lake: Path, since: dt.datetime) -> str:
 def export_rows(export: Path, snapshot: str) -> str:
     manifest = json.loads((export / "personalize" / snapshot / "manifest.json").read_text())
     return f"{sum(int(d['rows']) for d in manifest['datasets'].values()):,} CSV rows"
-
-
-def parse_config_args(conf: list[str]) -> argparse.Namespace:
-    parsed = argparse.ArgumentParser(add_help=False)
-    add_config_args(parsed)
-    return parsed.parse_args(conf)
 
 
 def land(dumps: Path, raw: Path, days: Sequence[str]) -> None:
@@ -248,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "spark.conf.spark.ui.retainedStages=100000",
         ]
         conf = [*config_args(work), *(arg for setting in settings for arg in ("--set", setting))]
-        config = config_from_args(parse_config_args(conf))
+        config = config_from_argv(conf)
         spark = build_spark(config, app_name="bench-scale")
         probe = Probe(spark)
         plain: dict[str, float] = {}

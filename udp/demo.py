@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from udp.runner import add_config_args
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -110,14 +108,14 @@ def show_recommendations(work: Path, conf: list[str], num: int = 10) -> None:
     from pyspark.sql import functions as F
 
     from udp.lake import Lake
-    from udp.runner import config_from_args
+    from udp.runner import config_from_argv
     from udp.session import build_spark
 
     outputs = sorted(p for p in work.rglob("*.json.out") if p.is_file())
     if not outputs:
         print("\n(no batch inference output found)")
         return
-    config = config_from_args(_args(conf))
+    config = config_from_argv(conf)
     spark = build_spark(config)
     lake = Lake(spark, config)
     interactions = lake.read("gold.personalize_interactions")
@@ -146,12 +144,6 @@ def show_recommendations(work: Path, conf: list[str], num: int = 10) -> None:
         d = details.get(item)
         where = f"{d['CATEGORY_L1']} > {d['CATEGORY_L2']}, {d['BRAND']}" if d else "?"
         print(f"  {rank:2d}. {item}  {where}")
-
-
-def _args(conf: list[str]) -> argparse.Namespace:
-    parsed = argparse.ArgumentParser(add_help=False)
-    add_config_args(parsed)
-    return parsed.parse_args(conf)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(args.conf, args.overrides)
 
 
+def config_from_argv(argv: Sequence[str]) -> Config:
+    """The configuration that `--conf`/`--set` arguments such as `udp.demo.config_args` select."""
+    parsed = argparse.ArgumentParser(add_help=False)
+    add_config_args(parsed)
+    return config_from_args(parsed.parse_args(argv))
+
+
 def fail(error: UdpError) -> int:
     """Print a user error on one line and return its exit code."""
     message = " ".join(str(error).split("\n")[0].split())
