@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from udp.errors import UdpError
+
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table with right-aligned numbers."""
@@ -49,6 +51,7 @@ class Summary:
     facts: list[tuple[str, str]] = field(default_factory=list)
     sections: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    failure: UdpError | None = None  # the run ended but did not do all it should: printed after the summary
 
     def fact(self, key: str, value: Any) -> Summary:
         self.facts.append((key, _cell(value)))

@@ -429,7 +429,7 @@ def test_teardown_deletes_what_apply_created_in_reverse_order(h: Harness) -> Non
     h.expect_error("describe_dataset_group", "ResourceNotFoundException")
     h.expect("delete_schema", {}, schemaArn=SCHEMA)
     with h.stub:
-        done = teardown(h.driver(), [h.manifest()])
+        done = teardown(h.driver(), [h.manifest()]).resources
         h.stub.assert_no_pending_responses()
     assert [(r.kind, r.status) for r in done] == [
         ("solution", "DELETED"),
@@ -490,3 +490,61 @@ def test_clients_follow_boto3s_standard_configuration(monkeypatch: pytest.Monkey
     assert aws_clients(PersonalizeSettings(backend="aws"), session).personalize.meta.config.retries == {
         "mode": "adaptive"
     }
+
+
+def test_teardown_outwaits_a_campaign_update_finds_a_lost_create_by_name_and_reports_what_is_left(h: Harness) -> None:
+    campaign = f"{ACCOUNT}:campaign/udp-test-popularity"
+    files = h.clients.files
+    manifest = h.manifest()
+    for kind, key, name, arn, action in [
+        ("dataset-group", "udp-test", "udp-test", GROUP, "created"),
+        ("schema", "interactions", "udp-test-interactions", SCHEMA, "created"),
+        ("solution", "popularity", "udp-test-popularity", SOLUTION, "created"),
+        ("campaign", "popularity", "udp-test-popularity", campaign, "created"),
+        ("filter", "shared", "udp-test-shared", "", "creating"),  # killed before the answer was recorded
+    ]:
+        manifest.record(files, kind, key, name, arn=arn, action=action)
+    batch = f"s3://{BUCKET}/personalize/snap1/batch/popularity"
+    h.s3.put_object(Bucket=BUCKET, Key="personalize/snap1/batch/popularity/input.json", Body=b"{}")
+    h.s3.put_object(Bucket=BUCKET, Key="personalize/snap1/batch/popularity/output/input.json.out", Body=b"{}")
+    manifest.record(
+        files, "batch-inference-job", "popularity", "udp-test-popularity-snap1", arn=f"{ACCOUNT}:batch-inference-job/b",
+        action="created", extra={"objects": [f"{batch}/input.json"], "prefixes": [f"{batch}/output/"]},
+    )  # fmt: skip
+    filter_arn = f"{ACCOUNT}:filter/udp-test-shared"
+    h.expect("list_filters", {"Filters": [{"name": "udp-test-shared", "filterArn": filter_arn}]}, datasetGroupArn=GROUP)
+    updating = {"campaignArn": campaign, "status": "ACTIVE", "latestCampaignUpdate": {"status": "CREATE IN_PROGRESS"}}
+    # round 1: the campaign is being updated, so it and everything above it are in use
+    h.expect_error("delete_campaign", "ResourceInUseException", "Campaign is being updated", campaignArn=campaign)
+    h.expect("describe_campaign", {"campaign": updating}, campaignArn=campaign)
+    h.expect("delete_filter", {}, filterArn=filter_arn)
+    h.expect_error("describe_filter", "ResourceNotFoundException")
+    h.expect_error("delete_solution", "ResourceInUseException", "Solution has a campaign", solutionArn=SOLUTION)
+    h.solution("ACTIVE")
+    h.expect("list_solution_versions", {"solutionVersions": []}, solutionArn=SOLUTION)
+    h.expect_error("delete_dataset_group", "ResourceInUseException", "Group has a solution", datasetGroupArn=GROUP)
+    h.group("ACTIVE")
+    h.expect_error("delete_schema", "AccessDeniedException", "not authorized to DeleteSchema", schemaArn=SCHEMA)
+    # round 2, after a pause: the update is done and the rest follows in order
+    h.expect("delete_campaign", {}, campaignArn=campaign)
+    h.expect_error("describe_campaign", "ResourceNotFoundException")
+    h.expect("delete_solution", {}, solutionArn=SOLUTION)
+    h.expect_error("describe_solution", "ResourceNotFoundException")
+    h.expect("delete_dataset_group", {}, datasetGroupArn=GROUP)
+    h.expect_error("describe_dataset_group", "ResourceNotFoundException")
+    with h.stub:
+        summary = job.run(h.config, "teardown", clients=h.clients, leaderboard=h.sink, out=h.lines.append)
+        h.stub.assert_no_pending_responses()
+    assert len(h.sleeps) == 1
+    assert h.s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0  # batch input and output removed
+    assert h.entry("filter", "shared").action == "deleted"  # found by name, known to be udp's
+    assert {e.kind for e in h.manifest().entries if e.action == "deleted"} == {
+        "filter", "campaign", "solution", "dataset-group"
+    }  # fmt: skip
+    assert h.entry("schema", "interactions").action == "created"  # still there, still udp's for the next teardown
+    assert summary.failure is not None
+    assert summary.failure.exit_code == 1
+    assert str(summary.failure) == (
+        "teardown left 1 resource(s): schema udp-test-interactions (AccessDeniedException: not authorized to "
+        "DeleteSchema); fix what keeps them and run teardown again (it retries only what is left)"
+    )

@@ -17,6 +17,7 @@ from udp.personalize.driver import VersionMetrics
 from udp.personalize.job import run
 from udp.personalize.manifest import RunManifest
 from udp.personalize.snapshot import load_snapshot
+from udp.summary import Summary
 
 SNAPSHOT = "20260401T000000Z"
 
@@ -170,20 +171,107 @@ def test_a_cold_items_similar_items_share_its_metadata(local_config: Config, dat
     assert all(items[i["itemId"]][2] == items[cold][2] or items[i["itemId"]][4] == items[cold][4] for i in got)
 
 
-def test_teardown_deletes_what_apply_created_and_status_shows_it(
+CREATES = (
+    "create_dataset_group",
+    "create_schema",
+    "create_dataset",
+    "create_dataset_import_job",
+    "create_solution",
+    "create_solution_version",
+    "create_filter",
+    "create_batch_inference_job",
+    "create_campaign",
+    "create_event_tracker",
+)
+
+
+def teardown(config: Config, *args: str) -> tuple[Summary, list[str]]:
+    lines: list[str] = []
+    summary = run(config, "teardown", spark=no_spark, leaderboard=Sink(), out=lines.append, dry_run="--dry-run" in args)
+    return summary, lines
+
+
+def left_behind(config: Config) -> tuple[list[str], list[str]]:
+    """What udp made that is still there: Personalize resources (batch inference jobs aside: they have no delete call
+    and the service keeps them as history) and objects in the backend's S3."""
+    kinds = sorted(r["_kind"] for r in resources(config).values() if r["_kind"] != "batch-inference-job")
+    s3 = Path(config.personalize.local.state_dir) / "s3"
+    return kinds, sorted(str(p.relative_to(s3)) for p in s3.rglob("*") if p.is_file())
+
+
+def run_manifest(config: Config) -> RunManifest:
+    files = local_clients(config.personalize).files
+    snap = load_snapshot(files, config.paths.export, SNAPSHOT)
+    return RunManifest.load(files, snap.run_manifest_uri, SNAPSHOT, "local", "udp-retail")
+
+
+def test_teardown_dry_run_lists_what_teardown_then_deletes_and_status_shows_it(
     local_config: Config, data: synthetic.SyntheticRetail
 ) -> None:
     apply(local_config)
-    lines: list[str] = []
-    run(local_config, "teardown", spark=no_spark, leaderboard=Sink(), out=lines.append)
-    left = [r["_kind"] for r in resources(local_config).values()]
-    assert left == ["batch-inference-job"] * left.count("batch-inference-job")  # jobs have no delete call
+    made = left_behind(local_config)
+    summary, lines = teardown(local_config, "--dry-run")
+    assert left_behind(local_config) == made  # nothing deleted
+    listed = sorted(line.split()[1] for line in lines if line.startswith("delete"))
+    assert (
+        listed
+        == ["campaign", "dataset", "dataset", "dataset", "dataset", "event", "filter", "s3", "s3"]
+        + ["schema"] * 3
+        + ["solution"] * 3
+    )
+    assert "would delete" in summary.render()
+    summary, _ = teardown(local_config)
+    assert summary.failure is None
+    assert left_behind(local_config) == ([], [])
     status = run(local_config, "status", spark=no_spark, leaderboard=Sink(), out=lines.append)
     assert "DELETED" in status.render()
-    files = local_clients(local_config.personalize).files
-    snap = load_snapshot(files, local_config.paths.export, SNAPSHOT)
-    manifest = RunManifest.load(files, snap.run_manifest_uri, SNAPSHOT, "local", "udp-retail")
-    assert {e.action for e in manifest.entries if e.kind in ("campaign", "solution", "dataset-group")} == {"deleted"}
+    assert {
+        e.action for e in run_manifest(local_config).entries if e.kind in ("campaign", "solution", "dataset-group")
+    } == {"deleted"}
+
+
+@pytest.mark.parametrize("op", CREATES)
+def test_a_kill_after_any_create_then_teardown_leaves_nothing(
+    local_config: Config, data: synthetic.SyntheticRetail, op: str
+) -> None:
+    clients = local_clients(local_config.personalize)
+    clients.personalize = CrashAfter(clients.personalize, op)
+    with pytest.raises(KeyboardInterrupt):  # the resource exists, its ARN never reached the manifest
+        apply(local_config, clients)
+    summary, lines = teardown(local_config)
+    assert summary.failure is None, lines
+    assert left_behind(local_config) == ([], []), lines
+
+
+@pytest.mark.parametrize("op", CREATES)
+def test_a_resource_whose_create_answer_was_lost_is_udps_after_the_resumed_apply(
+    local_config: Config, data: synthetic.SyntheticRetail, op: str
+) -> None:
+    clients = local_clients(local_config.personalize)
+    clients.personalize = CrashAfter(clients.personalize, op)
+    with pytest.raises(KeyboardInterrupt):
+        apply(local_config, clients)
+    apply(local_config)  # resumes, finds the resource by name
+    assert {e.action for e in run_manifest(local_config).entries} == {"created"}  # never "reused": udp made it
+    summary, _ = teardown(local_config)
+    assert summary.failure is None
+    assert left_behind(local_config) == ([], [])
+
+
+def test_teardown_waits_out_a_campaign_update_and_a_training(
+    local_config: Config, data: synthetic.SyntheticRetail
+) -> None:
+    apply(local_config)
+    p = local_clients(local_config.personalize).personalize
+    campaign = p.list_campaigns()["campaigns"][0]["campaignArn"]
+    p.update_campaign(campaignArn=campaign, minProvisionedTPS=2)
+    solution = p.list_solutions()["solutions"][0]["solutionArn"]
+    p.create_solution_version(solutionArn=solution, name="trained-by-hand")  # in the solution's way, not udp's
+    summary, lines = teardown(local_config)
+    assert summary.failure is None, lines
+    assert any(line.split()[:2] == ["in", "use"] and "campaign" in line for line in lines)
+    assert any(line.split()[:3] == ["stop", "solution", "version"] for line in lines)
+    assert left_behind(local_config) == ([], [])
 
 
 def test_cli_plan_on_the_local_backend(

@@ -234,12 +234,14 @@ class Driver:
     # ------------------------------------------------------------------------------------------------------------
 
     def remember(self, res: Resource, action: str | None = None) -> None:
-        """Record `res` in the manifest (apply only). A resource found existing is `reused` unless we created it."""
+        """Record `res` in the manifest (apply only). A resource found existing is `reused` unless udp created it or
+        recorded the intent to (a create whose answer was lost with a killed process)."""
         if self.dry or (not res.arn and res.kind != "upload"):
             return
         entry = self.manifest.get(res.kind, res.key)
         if action is None:
             action = entry.action if entry is not None and entry.name == res.name else "reused"
+            action = "created" if action == "creating" else action
         self.manifest.record(
             self.files,
             res.kind,
@@ -251,6 +253,10 @@ class Driver:
             failure_reason=res.failure_reason,
             extra=res.extra,
         )
+
+    def intend(self, res: Resource) -> None:
+        """Record that udp is about to create `res` (before the call: a kill after it leaves the resource known)."""
+        self.manifest.record(self.files, res.kind, res.key, res.name, action="creating", status="", extra=res.extra)
 
     def show(self, res: Resource, call: str = "") -> None:
         state = f" [{res.status}]" if res.status and res.action != "create" else ""
@@ -295,9 +301,7 @@ class Driver:
                 desc = self.describe(res.kind, summary[arn_key]) if KINDS[res.kind].describe else summary
                 hit = (summary[arn_key], desc or summary)
         if hit is None:
-            if prepare is not None and not self.dry:
-                prepare()
-            return self._create(res, create, arn_key, find, why="not found")
+            return self._create(res, create, arn_key, find, why="not found", prepare=prepare)
         res.arn, desc = hit
         entry = self.manifest.get(res.kind, res.key)
         if entry is not None and entry.arn == res.arn:
@@ -316,7 +320,9 @@ class Driver:
         create: tuple[str, dict[str, Any]],
         arn_key: str,
         find: Callable[[], dict[str, Any] | None],
+        *,
         why: str,
+        prepare: Callable[[], None] | None = None,
     ) -> Resource:
         op, params = create
         res.action, res.why = "create", why
@@ -324,6 +330,9 @@ class Driver:
         if self.dry:
             self.show(res, shown)
             return res
+        self.intend(res)
+        if prepare is not None:
+            prepare()
         try:
             response = self.call(op, **params)
             res.arn = str(response[arn_key])
@@ -507,33 +516,35 @@ class Driver:
         """Copy the snapshot's files to s3://bucket/prefix/<snapshot>/, skipping those whose sha256 matches."""
         res = Resource("upload", "snapshot", self.target)
         self.resources.append(res)
-        uploaded, skipped, objects = 0, 0, []
-        for ds in self.snapshot.datasets.values():
-            for f in ds.files:
-                dst = join(self.target, ds.name, f.uri.rsplit("/", 1)[-1])
-                objects.append(dst)
-                if f.uri == dst or (f.sha256 and self.files.stored_sha256(dst) == f.sha256):
-                    skipped += 1
-                    continue
-                uploaded += 1
-                if self.dry:
-                    continue
-                digest = f.sha256
-                local = self.files.local_path(f.uri)
-                if local is not None and local.is_file():
-                    digest = sha256_file(local)
-                    if f.sha256 and digest != f.sha256:
-                        raise SnapshotError(
-                            f"{f.uri} changed after the export (sha256 {digest[:12]}..., manifest says "
-                            f"{f.sha256[:12]}...): export the snapshot again"
-                        )
-                self.files.put(f.uri, dst, digest)
-        res.action = "upload" if uploaded else "skip"
+        copies = [
+            (f, join(self.target, ds.name, f.uri.rsplit("/", 1)[-1]))
+            for ds in self.snapshot.datasets.values()
+            for f in ds.files
+        ]
+        todo = [
+            (f, dst)
+            for f, dst in copies
+            if f.uri != dst and not (f.sha256 and self.files.stored_sha256(dst) == f.sha256)
+        ]
+        res.extra = {"objects": [dst for _, dst in copies], "uploaded": len(todo), "skipped": len(copies) - len(todo)}
+        if todo and not self.dry:
+            self.intend(res)  # udp's objects from the first byte: teardown removes a half-finished upload too
+        for f, dst in [] if self.dry else todo:
+            digest = f.sha256
+            local = self.files.local_path(f.uri)
+            if local is not None and local.is_file():
+                digest = sha256_file(local)
+                if f.sha256 and digest != f.sha256:
+                    raise SnapshotError(
+                        f"{f.uri} changed after the export (sha256 {digest[:12]}..., manifest says "
+                        f"{f.sha256[:12]}...): export the snapshot again"
+                    )
+            self.files.put(f.uri, dst, digest)
+        res.action = "upload" if todo else "skip"
         res.status = ACTIVE if not self.dry else ""
-        res.why = f"{uploaded} file(s) to copy, {skipped} already there (same sha256)"
-        res.extra = {"objects": objects, "uploaded": uploaded, "skipped": skipped}
+        res.why = f"{len(todo)} file(s) to copy, {len(copies) - len(todo)} already there (same sha256)"
         if not self.dry:
-            self.remember(res, "created" if uploaded else None)
+            self.remember(res, "created" if todo else None)
         self.out(f"{res.action:<7} {'s3 upload':<20} {self.target} - {res.why}")
         return res
 
@@ -731,8 +742,11 @@ class Driver:
         base = Resource("batch-inference-job", key, resource_name(self.s.dataset_group, key, self.snapshot.id))
         folder = join(self.target, "batch", key)
         input_uri = sol.deploy.batch_input or join(folder, "input.json")
+        # the S3 objects udp writes for this job, removed by teardown (a user's own batch_input never is)
+        written = {"objects": [] if sol.deploy.batch_input else [input_uri], "prefixes": [join(folder, "output") + "/"]}
 
         def make(res: Resource) -> Resource:
+            res.extra.update(written)
             params: dict[str, Any] = {
                 "jobName": res.name,
                 "solutionVersionArn": version.arn,

@@ -33,3 +33,9 @@ class WaitTimeoutError(PersonalizeError):
     """A resource did not reach a final state within personalize.poll.timeout_minutes."""
 
     exit_code = 1
+
+
+class TeardownIncompleteError(PersonalizeError):
+    """Teardown finished but resources udp created are still there (in use, or a delete was refused)."""
+
+    exit_code = 1

@@ -3,7 +3,7 @@
     udp personalize plan     [--conf F] [--set k=v] [--snapshot ID]     every call apply would make, and why
     udp personalize apply    [--snapshot ID] [--retry-failed]          create or reuse, wait, record, resume
     udp personalize status   [--snapshot ID]                           the run manifest with live statuses
-    udp personalize teardown [--snapshot ID] [--all-snapshots]         delete what apply created
+    udp personalize teardown [--snapshot ID] [--all-snapshots] [--dry-run]   delete what apply created
     udp personalize compare  [--snapshot ID]                           gold.recipe_leaderboard, best per metric
     ./spark-submit.sh --env emr jobs/personalize_driver.py apply --conf conf/emr.yaml
 
@@ -33,7 +33,7 @@ from udp.errors import UdpError
 from udp.lake import table_location
 from udp.personalize.backends import NO_CREDENTIALS, NO_REGION, Clients, make_clients
 from udp.personalize.driver import KINDS, Driver, MetricsSink, Resource, VersionMetrics
-from udp.personalize.errors import AwsSetupError
+from udp.personalize.errors import AwsSetupError, TeardownIncompleteError
 from udp.personalize.leaderboard import (
     LEADERBOARD,
     compare_report,
@@ -72,6 +72,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true", help="apply: replace a failed import/training/batch job")
     p.add_argument("--all-snapshots", action="store_true", help="teardown: what every snapshot's run created")
     p.add_argument("--force", action="store_true", help="apply: a snapshot exported past failed preflight rules")
+    p.add_argument("--dry-run", action="store_true", help="teardown: list what it would delete, delete nothing")
     return p
 
 
@@ -103,6 +104,7 @@ def run(
     retry_failed: bool = False,
     all_snapshots: bool = False,
     force: bool = False,
+    dry_run: bool = False,
     spark: Callable[[], SparkSession] | None = None,
     clients: Clients | None = None,
     leaderboard: MetricsSink | None = None,
@@ -163,7 +165,14 @@ def run(
                     )
                 except SnapshotError as e:  # a run of another backend or dataset group: not ours to delete
                     out(f"skip    {uri}: {e}")
-        _resources_table(summary, teardown(driver, manifests), "deleted")
+        done = teardown(driver, manifests, dry_run=dry_run)
+        _resources_table(summary, done.resources, "would delete" if dry_run else "deleted")
+        if done.left:
+            names = ", ".join(f"{KINDS[r.kind].label} {r.name} ({r.status}: {r.why})" for r in done.left)
+            summary.failure = TeardownIncompleteError(
+                f"teardown left {len(done.left)} resource(s): {names}; fix what keeps them and run teardown again "
+                "(it retries only what is left)"
+            )
     return summary
 
 
@@ -226,6 +235,7 @@ def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None
             retry_failed=args.retry_failed,
             all_snapshots=args.all_snapshots,
             force=args.force,
+            dry_run=args.dry_run,
             spark=SparkProvider(config, spark),
         )
     except UdpError as error:
@@ -247,4 +257,4 @@ def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None
         return 130
     summary.started = started
     print(summary.render())
-    return 0
+    return fail(summary.failure) if summary.failure is not None else 0

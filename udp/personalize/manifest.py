@@ -1,8 +1,10 @@
 """The run manifest: `<snapshot>/personalize-run.json`, every resource an apply created or reused, with its ARN.
 
 It is rewritten after every step, so an interrupted `apply` resumes from it (each recorded ARN is described instead
-of searched for), `status` shows the state without searching, and `teardown` deletes exactly what was created —
-resources found already existing are recorded as `reused` and never deleted.
+of searched for), `status` shows the state without searching, and `teardown` deletes exactly what udp created.
+Before each create call apply records its intent (`creating`, no ARN yet), so a resource whose create answer was
+lost with a killed process is still known to be udp's when a later run or teardown finds it by name; resources found
+existing with no intent recorded are `reused` and never deleted.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any, Literal
 from udp.personalize.snapshot import SnapshotError
 from udp.personalize.storage import Files, InputPathError
 
-Action = Literal["created", "reused", "updated", "deleted"]
+Action = Literal["creating", "created", "reused", "updated", "deleted"]
+OWNED: tuple[Action, ...] = ("creating", "created", "updated")  # what teardown deletes
 
 
 def _now() -> str:

@@ -57,6 +57,7 @@ CREATE_PENDING, CREATE_IN_PROGRESS, ACTIVE, CREATE_FAILED = (
     "CREATE FAILED",
 )
 DELETE_PENDING, DELETE_IN_PROGRESS = "DELETE PENDING", "DELETE IN_PROGRESS"
+CREATE_STOPPING, CREATE_STOPPED = "CREATE STOPPING", "CREATE STOPPED"
 BATCH_PENDING, BATCH_IN_PROGRESS = "PENDING", "IN PROGRESS"
 DATASET_TYPES = {"INTERACTIONS": "interactions", "ITEMS": "items", "USERS": "users"}
 LIMITS = {
@@ -171,6 +172,10 @@ class LocalPersonalize(LocalService):
             update = rec.get("latestCampaignUpdate") or rec.get("latestDatasetUpdate")
             if status == DELETE_IN_PROGRESS:
                 removed = [data.pop(a) for a in [arn, *self._children(data, rec)] if a in data]
+            elif status == CREATE_STOPPING:
+                rec["status"] = CREATE_STOPPED
+                rec["lastUpdatedDateTime"] = _now()
+                return copy.deepcopy(rec)
             elif status in (CREATE_PENDING, BATCH_PENDING, DELETE_PENDING):
                 rec["status"] = {CREATE_PENDING: CREATE_IN_PROGRESS, BATCH_PENDING: BATCH_IN_PROGRESS}.get(
                     status, DELETE_IN_PROGRESS
@@ -486,7 +491,7 @@ class LocalPersonalize(LocalService):
             training = [
                 v
                 for v in self._all(data, "solution-version", solutionArn=solutionArn)
-                if v["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS)
+                if v["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_STOPPING)
             ]
             if training:
                 raise ServiceError("ResourceInUseException", f"Solution {rec['name']} has a version in training.")
@@ -542,6 +547,16 @@ class LocalPersonalize(LocalService):
         match = {"solutionArn": solutionArn} if solutionArn else {}
         versions = self._all(self.store.snapshot(), "solution-version", **match)
         return self._page(versions, "solutionVersions", nextToken, maxResults)
+
+    def _stop_solution_version_creation(self, solutionVersionArn: str) -> None:
+        with self.store.transaction() as data:
+            rec = self._get(data, solutionVersionArn, "solution-version")
+            if rec["status"] not in (CREATE_PENDING, CREATE_IN_PROGRESS):
+                raise ServiceError(
+                    "InvalidInputException", f"Solution version {solutionVersionArn} is {rec['status']}."
+                )
+            rec["status"] = CREATE_STOPPING
+            rec["lastUpdatedDateTime"] = _now()
 
     def _get_solution_metrics(self, solutionVersionArn: str) -> dict[str, Any]:
         rec = self._get(self.store.snapshot(), solutionVersionArn, "solution-version")
@@ -807,7 +822,14 @@ class LocalPersonalize(LocalService):
 
     def _delete_campaign(self, campaignArn: str) -> None:
         with self.store.transaction() as data:
-            self._get(data, campaignArn, "campaign")["status"] = DELETE_PENDING
+            rec = self._get(data, campaignArn, "campaign")
+            update = rec.get("latestCampaignUpdate") or {}
+            if rec["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS) or update.get("status") in (
+                CREATE_PENDING,
+                CREATE_IN_PROGRESS,
+            ):
+                raise ServiceError("ResourceInUseException", f"Campaign {rec['name']} is being created or updated.")
+            rec["status"] = DELETE_PENDING
 
     def _create_event_tracker(self, name: str, datasetGroupArn: str, **params: Any) -> dict[str, Any]:
         with self.store.transaction() as data:
