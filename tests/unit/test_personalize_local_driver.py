@@ -96,7 +96,7 @@ def test_apply_twice_creates_nothing_the_second_time(local_config: Config, data:
     assert sorted(m.recipe for m in sink.rows) == ["aws-popularity-count", "aws-similar-items", "aws-trending-now"]
     assert resources(local_config).keys() == first.keys()
     assert not [line for line in lines if line.startswith("create")]
-    assert {line.split()[0] for line in lines} == {"reuse", "skip"}
+    assert {line.split()[0] for line in lines} == {"reuse", "skip", "gate"}
     kinds = sorted(r["_kind"] for r in first.values())
     assert kinds.count("solution-version") == 3
     assert kinds.count("campaign") == 1
@@ -292,3 +292,35 @@ def test_cli_configuration_mistake_is_one_line(capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("udp: error: key 'personalize.solutions.x.recipe': unknown recipe 'aws-nope'; recipes: ")
+
+
+def test_the_gate_holds_back_a_version_that_loses_to_popularity_unless_its_solution_opts_out(
+    local_config: Config, data: synthetic.SyntheticRetail
+) -> None:
+    config = local_config.with_overrides("personalize.solutions.trending.deploy.mode=campaign")
+    lines: list[str] = []
+    summary = run(config, "apply", spark=no_spark, leaderboard=Sink(), out=lines.append)
+    campaigns = {r["name"] for r in resources(config).values() if r["_kind"] == "campaign"}
+    assert campaigns == {"udp-retail-similar-items"}  # related items: the user baseline is not its rival
+    held = [line for line in lines if line.startswith("hold")]
+    assert len(held) == 1
+    assert "held back: ndcg@10 0.0401 does not beat popularity (aws-popularity-count)'s 0.1835" in held[0]
+    assert "udp-retail-trending-20260401T000000Z" in summary.render()
+    opted_out = config.with_overrides("personalize.solutions.trending.deploy.gate=false")
+    apply(opted_out)
+    assert "udp-retail-trending" in {r["name"] for r in resources(config).values() if r["_kind"] == "campaign"}
+
+
+def test_a_retrain_that_does_not_beat_the_version_in_service_leaves_the_campaign_on_it(
+    local_config: Config, data: synthetic.SyntheticRetail
+) -> None:
+    apply(local_config)
+    campaign = next(r for r in resources(local_config).values() if r["_kind"] == "campaign")
+    synthetic.write(local_config.paths.export, "20260402T000000Z", data)  # the same data again: an equal retrain
+    lines = apply(local_config)
+    assert any(line.startswith("create  solution version") and "20260402T000000Z" in line for line in lines)
+    held = next(line for line in lines if line.startswith("hold    campaign"))
+    assert "does not beat the campaign's current version's" in held
+    now = next(r for r in resources(local_config).values() if r["_kind"] == "campaign")
+    assert now["solutionVersionArn"] == campaign["solutionVersionArn"]
+    assert "latestCampaignUpdate" not in now

@@ -31,6 +31,7 @@ from udp.personalize.errors import (
     ResourceFailedError,
     WaitTimeoutError,
 )
+from udp.personalize.gate import judge
 from udp.personalize.manifest import RunManifest
 from udp.personalize.names import resource_name
 from udp.personalize.recipes import RECIPES, recipe_from_arn
@@ -798,7 +799,50 @@ class Driver:
         self.out(f"  wrote   batch input {uri}: {len(ids):,} {field_name} lines from the {dataset.name} dataset")
         return len(ids)
 
-    def campaign(self, key: str, sol: SolutionSettings, solution: Resource, version: Resource) -> Resource:
+    def gate(self, key: str, sol: SolutionSettings, versions: dict[str, Resource]) -> bool:
+        """Whether `key`'s new version may be deployed (udp/personalize/gate.py); a held one is shown and noted."""
+        version, g = versions[key], self.s.gate
+        if not sol.deploy.gate:
+            return True
+        # the baseline is a rival only for a recipe answering the same query (a user's items, not an item's neighbours)
+        same_query = bool(g.baseline) and RECIPES[g.baseline].batch_query == sol.recipe_info.batch_query
+        baselines = [
+            k for k, o in self.s.enabled_solutions.items() if same_query and o.recipe == g.baseline and k != key
+        ]
+        if "metrics" not in version.extra:  # plan, before the version is trained
+            rivals = [*baselines, *(["the campaign's current version"] if sol.deploy.mode == "campaign" else [])]
+            self.out(f"{'gate':<7} {'solution version':<20} {version.name} - deployed only if its {g.metric} beats "
+                     f"{' and '.join(rivals) or 'nothing'} (decided after training)")  # fmt: skip
+            return True
+        scored = [(f"{k} ({g.baseline})", versions[k].extra.get("metrics", {}).get(g.metric)) for k in baselines]
+        serving = self._serving_version(key) if sol.deploy.mode == "campaign" else ""
+        if serving and serving != version.arn:
+            metrics = self.call("get_solution_metrics", solutionVersionArn=serving).get("metrics", {})
+            value = metrics.get(g.metric)
+            scored.append(("the campaign's current version", None if value is None else float(value)))
+        verdict = judge(g.metric, g.margin, version.extra["metrics"].get(g.metric), scored)
+        if verdict.deploy:
+            self.out(f"{'gate':<7} {'solution version':<20} {version.name} - {verdict.why}")
+            return True
+        kind = "campaign" if sol.deploy.mode == "campaign" else "batch-inference-job"
+        res = Resource(kind, key, version.name, action="hold", why=verdict.why)
+        self.resources.append(res)
+        self.show(res)
+        self.notes.append(f"{key}: {version.name} {verdict.why}")
+        return False
+
+    def _serving_version(self, key: str) -> str:
+        """The solution version the campaign of `key` serves now ("" when there is no campaign)."""
+        name = f"{self.s.dataset_group}-{key}"
+        hit = self.known("campaign", key, name)
+        if hit is None:
+            found = self.find("list_campaigns", "campaigns", lambda c: c["name"] == name)
+            desc = self.describe("campaign", found["campaignArn"]) if found else None
+        else:
+            desc = hit[1]
+        return str((desc or {}).get("solutionVersionArn", ""))
+
+    def campaign(self, key: str, sol: SolutionSettings, version: Resource) -> Resource:
         name = f"{self.s.dataset_group}-{key}"
         campaign_config: dict[str, Any] = {}
         exploration = _exploration_config(sol)
@@ -892,15 +936,16 @@ class Driver:
         self.collect_metrics(list(versions.items()))
         filters = [self.filter(key, expression, group) for key, expression in self.s.filters.items()]
         self.wait(filters)
-        deployed = []
-        for key, sol in self.s.enabled_solutions.items():
-            if sol.deploy.mode == "batch":
-                deployed.append(self.batch_job(key, sol, versions[key]))
-        self.wait(deployed)
-        campaigns = [
-            self.campaign(key, sol, solutions[key], versions[key])
+        passed = {
+            key: sol
             for key, sol in self.s.enabled_solutions.items()
-            if sol.deploy.mode == "campaign"
+            if sol.deploy.mode != "none" and self.gate(key, sol, versions)
+        }
+        self.wait(
+            [self.batch_job(key, sol, versions[key]) for key, sol in passed.items() if sol.deploy.mode == "batch"]
+        )
+        campaigns = [
+            self.campaign(key, sol, versions[key]) for key, sol in passed.items() if sol.deploy.mode == "campaign"
         ]
         self.wait(campaigns)
         if self.s.event_tracker:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from udp.errors import ConfigError
+from udp.personalize.metrics import METRIC_KEYS
 from udp.personalize.names import name_problem
-from udp.personalize.recipes import RECIPES, Recipe
+from udp.personalize.recipes import BASELINE, RECIPES, Recipe
 
 Backend = Literal["aws", "local"]
 DeployMode = Literal["none", "batch", "campaign"]
@@ -45,6 +46,16 @@ class DeploySettings:
     exploration_item_age_cutoff_days: int | None = None  # aws-user-personalization (AWS default 30)
     batch_input: str = ""  # s3:// JSON Lines input; default: built from the snapshot (every user or item)
     max_batch_queries: int = 0  # default input: at most this many queries (0 = all)
+    gate: bool = True  # false: deploy this solution's versions whatever their metrics (personalize.gate is skipped)
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """Which trained versions are deployed: one that beats the baseline recipe's and the campaign's current version."""
+
+    metric: str = "normalized_discounted_cumulative_gain_at_10"  # one of Personalize's offline metrics
+    margin: float = 0.0  # the version must exceed each rival's value by more than this (absolute)
+    baseline: str = BASELINE  # the recipe whose version, trained on the same snapshot, must be beaten ("" = none)
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,7 @@ class PersonalizeSettings:
     filters: Mapping[str, str] = field(default_factory=dict)
     event_tracker: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    gate: GateSettings = field(default_factory=GateSettings)
     poll: PollSettings = field(default_factory=PollSettings)
     local: LocalSettings = field(default_factory=LocalSettings)
 
@@ -150,6 +162,7 @@ class PersonalizeSettings:
             raise ConfigError(
                 f"key 'personalize.prefix' must be a key prefix such as 'personalize', got {self.prefix!r}"
             )
+        _check_gate(self.gate)
         _check_poll(self.poll)
         _check_local(self.local)
 
@@ -229,6 +242,15 @@ def _check_solution(key: str, group: str, solution_key: str, s: SolutionSettings
         raise ConfigError(f"key '{key}.deploy.exploration_weight' must be from 0 to 1")
     if d.exploration_item_age_cutoff_days is not None and d.exploration_item_age_cutoff_days < 1:
         raise ConfigError(f"key '{key}.deploy.exploration_item_age_cutoff_days' must be at least 1")
+
+
+def _check_gate(g: GateSettings) -> None:
+    if g.metric not in METRIC_KEYS:
+        raise ConfigError(f"key 'personalize.gate.metric' must be one of {', '.join(METRIC_KEYS)}, got {g.metric!r}")
+    if g.margin < 0:
+        raise ConfigError("key 'personalize.gate.margin' must be 0 or more")
+    if g.baseline and g.baseline not in RECIPES:
+        raise ConfigError(f"key 'personalize.gate.baseline' must be a recipe name or empty, got {g.baseline!r}")
 
 
 def _check_poll(p: PollSettings) -> None:
