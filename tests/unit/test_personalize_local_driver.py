@@ -285,6 +285,12 @@ def test_cli_plan_on_the_local_backend(
     assert "create  dataset group        udp-retail  create_dataset_group(name=udp-retail" in out
     assert "== personalize plan ==" in out
     assert "training ~" in out
+    gate = "udp-retail-user-personalization-20260401T000000Z - deployed only if its normalized_discounted_cumulative_"
+    assert f"gate    solution version     {gate}gain_at_10 beats popularity (decided after training)" in out
+    # every billable item it would start is priced, batch inference too, with the assumptions stated
+    batch = "batch udp-retail-user-personalization-20260401T000000Z: ~150 queries x 25 = 3,750 recommendations ~$0.25"
+    assert f"{batch} (if the gate passes)" in out
+    assert "assumptions: us-east-1 list prices" in out
 
 
 def test_cli_configuration_mistake_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,7 +42,19 @@ def campaign_note(name: str, min_tps: int) -> str:
     )
 
 
-def batch_note(name: str, queries: int, num_results: int) -> str:
+ASSUMPTIONS = (
+    f"assumptions: us-east-1 list prices (aws.amazon.com/personalize/pricing; check your region and date): ingestion "
+    f"${INGEST_PER_GB}/GB, training ${TRAINING_PER_HOUR}/training hour, campaigns ${CAMPAIGN_PER_TPS_HOUR}/TPS-hour of "
+    f"minimum throughput ({HOURS_PER_MONTH} h a month), batch ${BATCH_PER_1000} per 1,000 recommendations; training "
+    "hours guessed as 1 + 1 per 10M interactions per version; batch queries as the input's lines (default: one per "
+    "user, or item, of the snapshot); real-time traffic above the minimum TPS, PutEvents and storage not priced; udp "
+    "creates no recommenders"
+)
+
+
+def batch_note(name: str, queries: int | None, num_results: int) -> str:
+    if queries is None:
+        return f"batch {name}: {num_results} recommendations per query of an input plan cannot read (not priced)"
     recs = queries * num_results
     price = recs / 1000 * BATCH_PER_1000
     return f"batch {name}: ~{queries:,} queries x {num_results} = {recs:,} recommendations ~${price:.2f}"

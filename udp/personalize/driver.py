@@ -770,11 +770,10 @@ class Driver:
                 )
 
             def prepare() -> None:
-                if not sol.deploy.batch_input:
-                    queries = self.write_batch_input(sol, input_uri)
-                    self.notes.append(cost.batch_note(res.name, queries, sol.deploy.num_results))
+                queries = self.batch_queries(sol, input_uri, write=True)
+                self.notes.append(cost.batch_note(res.name, queries, sol.deploy.num_results))
 
-            return self.ensure(
+            made = self.ensure(
                 res,
                 find=find,
                 arn_key="batchInferenceJobArn",
@@ -782,21 +781,27 @@ class Driver:
                 parent=version,
                 prepare=prepare,
             )
+            if self.dry and made.action == "create":
+                queries = self.batch_queries(sol, input_uri, write=False)
+                self.notes.append(cost.batch_note(res.name, queries, sol.deploy.num_results) + " (if the gate passes)")
+            return made
 
         return self.ensure_attempts(base, make)
 
-    def write_batch_input(self, sol: SolutionSettings, uri: str) -> int:
-        """The default batch input: one JSON line per user (or item, for related-items recipes) of the snapshot."""
-        recipe = sol.recipe_info
-        field_name = "itemId" if recipe.batch_query == "itemId" else "userId"
+    def batch_queries(self, sol: SolutionSettings, uri: str, *, write: bool) -> int | None:
+        """Queries of a batch job: the lines of the user's input file (None if unreadable), or the default input —
+        one JSON line per user (or item, for related-items recipes) of the snapshot — written to `uri` if `write`."""
+        if sol.deploy.batch_input:
+            return len(self.files.read_bytes(uri).splitlines()) if self.files.exists(uri) else None
+        field_name = "itemId" if sol.recipe_info.batch_query == "itemId" else "userId"
         column = "ITEM_ID" if field_name == "itemId" else "USER_ID"
         source = "items" if column == "ITEM_ID" else "users"
         dataset = self.snapshot.datasets.get(source) or self.snapshot.datasets["interactions"]
-        limit = sol.deploy.max_batch_queries
-        ids = _distinct_column(self.files, dataset, column, limit)
-        body = "".join(json.dumps({field_name: i}) + "\n" for i in ids)
-        self.files.write_bytes(uri, body.encode("utf-8"))
-        self.out(f"  wrote   batch input {uri}: {len(ids):,} {field_name} lines from the {dataset.name} dataset")
+        ids = _distinct_column(self.files, dataset, column, sol.deploy.max_batch_queries)
+        if write:
+            body = "".join(json.dumps({field_name: i}) + "\n" for i in ids)
+            self.files.write_bytes(uri, body.encode("utf-8"))
+            self.out(f"  wrote   batch input {uri}: {len(ids):,} {field_name} lines from the {dataset.name} dataset")
         return len(ids)
 
     def gate(self, key: str, sol: SolutionSettings, versions: dict[str, Resource]) -> bool:
@@ -963,6 +968,8 @@ class Driver:
         if training:
             notes.append(cost.training_note(training, rows))
         self.notes = notes + self.notes
+        if self.notes:
+            self.notes.append(cost.ASSUMPTIONS)
 
 
 def _exploration_config(sol: SolutionSettings) -> dict[str, str]:
