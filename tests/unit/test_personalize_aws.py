@@ -16,10 +16,11 @@ from moto import mock_aws
 from udp.config import Config
 from udp.personalize import job
 from udp.personalize.backends import Clients, aws_clients
-from udp.personalize.driver import Driver, Resource, VersionMetrics
+from udp.personalize.driver import Driver
 from udp.personalize.errors import DefinitionMismatchError, QuotaError, ResourceFailedError
 from udp.personalize.manifest import Entry, RunManifest
 from udp.personalize.recipes import recipe_arn
+from udp.personalize.resources import Resource, VersionMetrics
 from udp.personalize.settings import PersonalizeSettings
 from udp.personalize.snapshot import SchemaField, Snapshot, load_snapshot, write_snapshot
 from udp.personalize.storage import S3Files

@@ -164,7 +164,7 @@ def test_import_reads_the_csv_and_becomes_active(tmp_path: Path) -> None:
     _, dataset = group_with_interactions(p)
     job = run_import(p, dataset, interactions_csv(users=100, per_user=12))
     assert job["status"] == "ACTIVE"
-    assert len(p.interactions(p.describe_dataset(datasetArn=dataset)["dataset"]["datasetGroupArn"])) == 1200
+    assert len(p.datasets.interactions(p.describe_dataset(datasetArn=dataset)["dataset"]["datasetGroupArn"])) == 1200
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from udp.config import Config
 from udp.personalize import synthetic
 from udp.personalize.backends import Clients, local_clients
 from udp.personalize.backends.local.personalize import LocalPersonalize
-from udp.personalize.driver import VersionMetrics
 from udp.personalize.job import run
 from udp.personalize.manifest import RunManifest
+from udp.personalize.resources import VersionMetrics
 from udp.personalize.snapshot import load_snapshot
 from udp.summary import Summary
 

@@ -17,8 +17,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -35,46 +34,25 @@ from udp.personalize.gate import judge
 from udp.personalize.manifest import RunManifest
 from udp.personalize.names import resource_name
 from udp.personalize.recipes import RECIPES, recipe_from_arn
+from udp.personalize.resources import (
+    ACTIVE,
+    FAILED,
+    KINDS,
+    MetricsSink,
+    Resource,
+    VersionMetrics,
+    error_code,
+    error_message,
+    status_of,
+)
 from udp.personalize.settings import PersonalizeSettings, SolutionSettings
 from udp.personalize.snapshot import ExportDataset, Snapshot, SnapshotError, read_csv
 from udp.personalize.storage import join, sha256_file
 
-ACTIVE = "ACTIVE"
-FAILED = ("CREATE FAILED", "CREATE STOPPED", "UPDATE FAILED")
 PROGRESS_EVERY = 300.0  # seconds between progress lines for a resource whose status does not change
 THROTTLING = {"LimitExceededException", "ThrottlingException", "TooManyRequestsException", "Throttling"}
 
 
-@dataclass(frozen=True)
-class Kind:
-    label: str
-    describe: str
-    arn_param: str
-    response_key: str
-    delete: str | None = None
-    has_status: bool = True
-
-
-KINDS: dict[str, Kind] = {
-    "dataset-group": Kind(
-        "dataset group", "describe_dataset_group", "datasetGroupArn", "datasetGroup", "delete_dataset_group"
-    ),
-    "schema": Kind("schema", "describe_schema", "schemaArn", "schema", "delete_schema", has_status=False),
-    "dataset": Kind("dataset", "describe_dataset", "datasetArn", "dataset", "delete_dataset"),
-    "upload": Kind("s3 upload", "", "", ""),
-    "import-job": Kind("import job", "describe_dataset_import_job", "datasetImportJobArn", "datasetImportJob"),
-    "solution": Kind("solution", "describe_solution", "solutionArn", "solution", "delete_solution"),
-    "solution-version": Kind("solution version", "describe_solution_version", "solutionVersionArn", "solutionVersion"),
-    "filter": Kind("filter", "describe_filter", "filterArn", "filter", "delete_filter"),
-    "batch-inference-job": Kind(
-        "batch inference job", "describe_batch_inference_job", "batchInferenceJobArn", "batchInferenceJob"
-    ),
-    "campaign": Kind("campaign", "describe_campaign", "campaignArn", "campaign", "delete_campaign"),
-    "event-tracker": Kind(
-        "event tracker", "describe_event_tracker", "eventTrackerArn", "eventTracker", "delete_event_tracker"
-    ),
-}
-TEARDOWN_ORDER = ("event-tracker", "campaign", "filter", "solution", "dataset", "dataset-group", "schema", "upload")
 ADVICE = {
     "import-job": "fix the data (see gold.personalize_preflight) or the role's access to the bucket, then run "
     "`udp personalize apply --retry-failed` (a new import job) or export a new snapshot",
@@ -83,55 +61,6 @@ ADVICE = {
     "batch-inference-job": "check the role can read the input and write the output prefix, then run "
     "`udp personalize apply --retry-failed`",
 }
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def error_message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", ""))
-
-
-@dataclass
-class Resource:
-    """One resource of a run: what the driver decided (action), and its state."""
-
-    kind: str
-    key: str
-    name: str
-    arn: str = ""
-    status: str = ""
-    action: str = ""  # create | reuse | update | skip | failed
-    why: str = ""
-    failure_reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def exists(self) -> bool:
-        return bool(self.arn)
-
-
-class MetricsSink(Protocol):
-    """Where trained versions' metrics go (gold.recipe_leaderboard): `location` identifies it."""
-
-    location: str
-
-    def write(self, versions: list[VersionMetrics]) -> None: ...
-
-
-@dataclass(frozen=True)
-class VersionMetrics:
-    """A trained solution version's metrics: one row of gold.recipe_leaderboard."""
-
-    recipe: str
-    solution: str
-    solution_key: str
-    version_name: str
-    version_arn: str
-    snapshot: str
-    metrics: dict[str, float]
-    trained_at: dt.datetime | None
 
 
 class Driver:
@@ -219,17 +148,6 @@ class Driver:
             if not token:
                 return None
 
-    @staticmethod
-    def status_of(kind: str, desc: dict[str, Any]) -> tuple[str, str]:
-        """(status, failure reason); a campaign or dataset being updated reports its update's state."""
-        if not KINDS[kind].has_status:
-            return ACTIVE, ""
-        update = desc.get({"campaign": "latestCampaignUpdate", "dataset": "latestDatasetUpdate"}.get(kind, ""))
-        if update and desc.get("status") == ACTIVE and update.get("status") not in (None, ACTIVE):
-            status = "UPDATE FAILED" if update["status"] == "CREATE FAILED" else f"UPDATE {update['status']}"
-            return status, str(update.get("failureReason", ""))
-        return str(desc.get("status", "")), str(desc.get("failureReason", ""))
-
     # ------------------------------------------------------------------------------------------------------------
     # bookkeeping
     # ------------------------------------------------------------------------------------------------------------
@@ -307,7 +225,7 @@ class Driver:
         entry = self.manifest.get(res.kind, res.key)
         if entry is not None and entry.arn == res.arn:
             res.extra = {**entry.extra, **res.extra}
-        res.status, res.failure_reason = self.status_of(res.kind, desc)
+        res.status, res.failure_reason = status_of(res.kind, desc)
         res.action = "failed" if res.status in FAILED else "reuse"
         if check is not None:
             check(res, desc)
@@ -392,7 +310,7 @@ class Driver:
                 desc = self.describe(r.kind, r.arn)
                 if desc is None:
                     raise PersonalizeError(f"{KINDS[r.kind].label} {r.name} ({r.arn}) disappeared while waiting")
-                r.status, r.failure_reason = self.status_of(r.kind, desc)
+                r.status, r.failure_reason = status_of(r.kind, desc)
                 if r.kind == "event-tracker" and desc.get("trackingId"):
                     r.extra["trackingId"] = desc["trackingId"]
                 elapsed = _duration(self.clock() - started)

@@ -32,7 +32,7 @@ from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import table_location
 from udp.personalize.backends import NO_CREDENTIALS, NO_REGION, Clients, make_clients
-from udp.personalize.driver import KINDS, Driver, MetricsSink, Resource, VersionMetrics
+from udp.personalize.driver import Driver
 from udp.personalize.errors import AwsSetupError, TeardownIncompleteError
 from udp.personalize.leaderboard import (
     LEADERBOARD,
@@ -43,6 +43,7 @@ from udp.personalize.leaderboard import (
     write_leaderboard,
 )
 from udp.personalize.manifest import RunManifest
+from udp.personalize.resources import KINDS, MetricsSink, Resource, VersionMetrics
 from udp.personalize.snapshot import (
     RUN_MANIFEST,
     SnapshotError,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
     from udp.lake import Lake
-    from udp.personalize.driver import VersionMetrics
+    from udp.personalize.resources import VersionMetrics
 
 LEADERBOARD = "gold.recipe_leaderboard"
 COMMENT = "One row per trained Personalize solution version: recipe, snapshot, Personalize's offline metrics"

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field, replace
 
 from botocore.exceptions import ClientError
 
-from udp.personalize.driver import KINDS, TEARDOWN_ORDER, Driver, Resource, error_code, error_message
+from udp.personalize.driver import Driver
 from udp.personalize.errors import PersonalizeError
 from udp.personalize.manifest import OWNED, Entry, RunManifest
+from udp.personalize.resources import KINDS, TEARDOWN_ORDER, Resource, error_code, error_message, status_of
 
 # How teardown finds a resource by name when only the intent to create it was recorded: list call, result key, and
 # whether the list is per dataset group. The three kinds without a delete call need no lookup.
@@ -79,7 +80,7 @@ def status(d: Driver) -> list[Resource]:
             res.status = "DELETED"
         elif e.arn and KINDS[e.kind].describe:
             desc = d.describe(e.kind, e.arn)
-            res.status, res.failure_reason = ("DELETED", "") if desc is None else d.status_of(e.kind, desc)
+            res.status, res.failure_reason = ("DELETED", "") if desc is None else status_of(e.kind, desc)
         out.append(res)
     return out
 
@@ -92,7 +93,7 @@ def teardown(d: Driver, manifests: Sequence[RunManifest], *, dry_run: bool = Fal
         todo.sort(key=lambda o: DELETABLE.index(o.entry.kind))
         for o in todo:
             desc = d.describe(o.entry.kind, o.res.arn)
-            o.res.action, o.res.status = "delete", "" if desc is None else d.status_of(o.entry.kind, desc)[0]
+            o.res.action, o.res.status = "delete", "" if desc is None else status_of(o.entry.kind, desc)[0]
             d.out(f"delete  {KINDS[o.entry.kind].label:<20} {o.res.name} [{o.res.status or 'gone'}]")
     else:
         todo = delete_in_rounds(d, todo)
@@ -199,7 +200,7 @@ def _follow(d: Driver, o: Owned) -> bool:
     """Look at what keeps `o` in use (stopping a training in the way); True if something there is still changing."""
     kind, res = o.entry.kind, o.res
     desc = d.describe(kind, res.arn)
-    seen, res.status = res.status, "DELETED" if desc is None else d.status_of(kind, desc)[0]
+    seen, res.status = res.status, "DELETED" if desc is None else status_of(kind, desc)[0]
     moving = res.status != seen or busy(res.status)
     if kind == "solution":
         versions = d.call("list_solution_versions", solutionArn=res.arn).get("solutionVersions", [])

@@ -188,6 +188,15 @@ class Exploration:
     def slots(self, k: int) -> int:
         return 0 if self.weight <= 0 else max(1, round(k * self.weight / 2))
 
+    @classmethod
+    def configured(cls, explores: bool, config: Mapping[str, Any] | None) -> Exploration | None:
+        """itemExplorationConfig of a campaign or batch job, for a recipe that explores (AWS's defaults otherwise)."""
+        if not explores:
+            return None
+        values = (config or {}).get("itemExplorationConfig") or {}
+        weight = float(values.get("explorationWeight", cls.weight))
+        return cls(weight, float(values.get("explorationItemAgeCutOff", cls.age_cutoff_days)))
+
 
 # ----------------------------------------------------------------------------------------------------------------
 # Models

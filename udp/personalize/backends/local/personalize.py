@@ -13,36 +13,28 @@ LimitExceededException.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import hashlib
 import json
 import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from udp.personalize.backends.local.data import (
     ImportRejectedError,
-    Interactions,
-    append_events,
     import_csv,
-    load_interactions,
-    load_item_attributes,
-    load_items,
 )
 from udp.personalize.backends.local.filters import FilterValueError, UnsupportedFilterError
+from udp.personalize.backends.local.groupdata import GroupData, records
 from udp.personalize.backends.local.models import Exploration
 from udp.personalize.backends.local.service import LocalService, ServiceError
 from udp.personalize.backends.local.serving import Serving, batch_output_line
 from udp.personalize.backends.local.state import Record, StateStore
 from udp.personalize.backends.local.training import TrainingFailedError, train
 from udp.personalize.recipes import RECIPES, Recipe, recipe_from_arn
-from udp.personalize.snapshot import SchemaField, SnapshotError, parse_schema
+from udp.personalize.snapshot import SnapshotError, parse_schema
 from udp.personalize.storage import Files, LocalFiles, join, s3_api_files
 
 if TYPE_CHECKING:
@@ -69,18 +61,10 @@ LIMITS = {
     "filters": 30,
     "pending-batch-jobs": 5,
 }
-DEFAULT_EXPLORATION = Exploration(0.3, 30.0)
 
 
 def _now() -> float:
     return time.time()
-
-
-@dataclass(frozen=True)
-class _GroupData:
-    inter: Interactions
-    received: np.ndarray  # when each row arrived through PutEvents (0 for bulk imports)
-    rows: dict[str, np.ndarray]  # user -> row indices, oldest first
 
 
 class LocalPersonalize(LocalService):
@@ -97,9 +81,8 @@ class LocalPersonalize(LocalService):
             s3_api_files() if settings.s3 == "api" else LocalFiles(settings.s3_root or self.store.root / "s3")
         )
         self.spark = spark
-        self.serving = Serving(self)
-        self._cache: dict[str, tuple[Any, _GroupData]] = {}
-        self._attributes: dict[str, tuple[Any, dict[str, dict[str, Any]]]] = {}
+        self.datasets = GroupData(self.store)
+        self.serving = Serving(self.datasets)
 
     # ------------------------------------------------------------------------------------------------------------
     # helpers
@@ -115,9 +98,7 @@ class LocalPersonalize(LocalService):
             raise ServiceError("ResourceNotFoundException", f"Resource {arn} does not exist.")
         return rec
 
-    @staticmethod
-    def _all(data: dict[str, Record], kind: str, **match: Any) -> list[Record]:
-        return [r for r in data.values() if r.get("_kind") == kind and all(r.get(k) == v for k, v in match.items())]
+    _all = staticmethod(records)
 
     @staticmethod
     def _new(kind: str, status: str | None = CREATE_PENDING, **fields: Any) -> Record:
@@ -568,7 +549,7 @@ class LocalPersonalize(LocalService):
         recipe = recipe_from_arn(version["recipeArn"])
         assert recipe is not None
         group = version["datasetGroupArn"]
-        inter = self.interactions(group)
+        inter = self.datasets.interactions(group)
         if len(inter) == 0:
             return {
                 "status": CREATE_FAILED,
@@ -576,7 +557,7 @@ class LocalPersonalize(LocalService):
             }
         if self.spark is None and recipe.local_model == "als":
             return {"status": CREATE_FAILED, "failureReason": "The local backend needs Spark to train ALS."}
-        items = self._items(group)
+        items = self.datasets.items(group)
         config = version.get("solutionConfig") or {}
         try:
             result = train(
@@ -695,7 +676,7 @@ class LocalPersonalize(LocalService):
         except Exception:
             return {"status": CREATE_FAILED, "failureReason": f"Input file {source} could not be read."}
         expression = snapshot.get(job.get("filterArn") or "", {}).get("filterExpression")
-        exploration = exploration_config(recipe, job.get("batchInferenceJobConfig"))
+        exploration = Exploration.configured(recipe.exploration, job.get("batchInferenceJobConfig"))
         folder = self.store.root / version["_model_dir"]
         out: list[str] = []
         for number, line in enumerate(lines, start=1):
@@ -867,89 +848,8 @@ class LocalPersonalize(LocalService):
             self._get(data, eventTrackerArn, "event-tracker")["status"] = DELETE_PENDING
 
     # ------------------------------------------------------------------------------------------------------------
-    # data access for training, serving and events (not client operations)
+    # what the runtime reads (not client operations)
     # ------------------------------------------------------------------------------------------------------------
-
-    def _dataset(self, group: str, dtype: str) -> Record | None:
-        found = self._all(self.store.snapshot(), "dataset", datasetGroupArn=group, datasetType=dtype)
-        return found[0] if found else None
-
-    def _events_path(self, dataset: Record) -> Path:
-        return self.store.root / dataset["_data_dir"] / "events.jsonl"
-
-    def _group_data(self, group: str) -> _GroupData:
-        """Interactions of the group (bulk imports, then PutEvents events), cached until the data changes."""
-        dataset = self._dataset(group, "INTERACTIONS")
-        if dataset is None:
-            return _GroupData(load_interactions([]), np.zeros(0), {})
-        paths = [self.store.root / f for f in dataset.get("_files", [])]
-        events = self._events_path(dataset)
-        stat = events.stat() if events.exists() else None
-        key = (tuple(str(p) for p in paths), (stat.st_size, stat.st_mtime_ns) if stat else None)
-        cached = self._cache.get(group)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        inter = load_interactions(paths, events)
-        received = np.zeros(len(inter))
-        if stat is not None:
-            at = [float(json.loads(x).get("_at", 0)) for x in events.read_text(encoding="utf-8").splitlines()]
-            received[len(inter) - len(at) :] = at
-        order = np.lexsort((np.arange(len(inter)), inter.timestamps, inter.users))
-        users = inter.users[order]
-        bounds = np.flatnonzero(users[1:] != users[:-1]) + 1 if len(users) else np.zeros(0, dtype=np.int64)
-        rows = {
-            str(g[0]): idx for g, idx in zip(np.split(users, bounds), np.split(order, bounds), strict=True) if len(g)
-        }
-        data = _GroupData(inter, received, rows)
-        self._cache[group] = (key, data)
-        return data
-
-    def interactions(self, group: str) -> Interactions:
-        """The dataset group's interactions: bulk imports, then events sent with PutEvents."""
-        return self._group_data(group).inter
-
-    def _items(self, group: str) -> Any:
-        dataset = self._dataset(group, "ITEMS")
-        if dataset is None:
-            return load_items([], [])
-        schema = self.store.snapshot()[dataset["schemaArn"]]
-        fields: tuple[SchemaField, ...] = parse_schema(schema["schema"], "items", schema["name"])
-        return load_items([self.store.root / f for f in dataset.get("_files", [])], fields)
-
-    def item_attributes(self, dataset_group_arn: str) -> dict[str, dict[str, Any]]:
-        dataset = self._dataset(dataset_group_arn, "ITEMS")
-        if dataset is None:
-            return {}
-        files = tuple(dataset.get("_files", []))
-        cached = self._attributes.get(dataset_group_arn)
-        if cached is None or cached[0] != files:
-            cached = (files, load_item_attributes([self.store.root / f for f in files]))
-            self._attributes[dataset_group_arn] = cached
-        return cached[1]
-
-    def user_events(self, dataset_group_arn: str, user_id: str) -> list[dict[str, Any]]:
-        """A user's interactions (imports and PutEvents), oldest first; `_at` is when an event was received."""
-        data = self._group_data(dataset_group_arn)
-        rows = data.rows.get(user_id)
-        if rows is None:
-            return []
-        inter = data.inter
-        return [
-            {"ITEM_ID": str(inter.items[r]), "EVENT_TYPE": str(inter.event_types[r]), "_at": float(data.received[r])}
-            for r in rows.tolist()
-        ]
-
-    def record_events(self, tracking_id: str, events: list[dict[str, Any]]) -> None:
-        """Append PutEvents events to the Interactions dataset of the tracker's dataset group."""
-        trackers = self._all(self.store.snapshot(), "event-tracker", trackingId=tracking_id)
-        if not trackers or trackers[0]["status"] != ACTIVE:
-            raise ServiceError(
-                "InvalidInputException", f"Tracking ID {tracking_id} does not match an ACTIVE event tracker."
-            )
-        dataset = self._dataset(trackers[0]["datasetGroupArn"], "INTERACTIONS")
-        if dataset is None:
-            raise ServiceError("InvalidInputException", "The dataset group has no Interactions dataset.")
-        append_events(self._events_path(dataset), events)
 
     def campaign_target(self, campaign_arn: str) -> tuple[Record, Record, Recipe, Path]:
         """(campaign, solution version, recipe, model folder) of an ACTIVE campaign."""
@@ -974,23 +874,3 @@ class LocalPersonalize(LocalService):
 
 def _pick(source: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: source[k] for k in keys if source.get(k) is not None}
-
-
-def exploration_config(recipe: Recipe, config: dict[str, Any] | None) -> Exploration | None:
-    """itemExplorationConfig of a campaign or batch job (aws-user-personalization only; AWS defaults otherwise)."""
-    if not recipe.exploration:
-        return None
-    values = (config or {}).get("itemExplorationConfig") or {}
-    return Exploration(
-        float(values.get("explorationWeight", DEFAULT_EXPLORATION.weight)),
-        float(values.get("explorationItemAgeCutOff", DEFAULT_EXPLORATION.age_cutoff_days)),
-    )
-
-
-def epoch(value: Any) -> int:
-    """`sentAt` as boto3 accepts it (datetime, epoch number or ISO string) -> epoch seconds."""
-    if isinstance(value, dt.datetime):
-        return int(value.timestamp())
-    if isinstance(value, (int, float)):
-        return int(value)
-    return int(dt.datetime.fromisoformat(str(value)).timestamp())

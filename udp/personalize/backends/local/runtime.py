@@ -7,12 +7,14 @@ version's trained model with the campaign's itemExplorationConfig (Personalize's
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from typing import Any
 
 from udp.personalize.backends.local.filters import FilterValueError, UnsupportedFilterError
-from udp.personalize.backends.local.personalize import LocalPersonalize, epoch, exploration_config
+from udp.personalize.backends.local.models import Exploration
+from udp.personalize.backends.local.personalize import LocalPersonalize
 from udp.personalize.backends.local.service import LocalService, ServiceError
 
 
@@ -58,7 +60,7 @@ class LocalRuntime(LocalService):
                 num_results=numResults,
                 filter_expression=self.personalize.filter_expression(filterArn),
                 filter_values=filterValues,
-                exploration=exploration_config(recipe, campaign.get("campaignConfig")),
+                exploration=Exploration.configured(recipe.exploration, campaign.get("campaignConfig")),
             )
         except (UnsupportedFilterError, FilterValueError) as e:
             raise ServiceError("InvalidInputException", str(e)) from None
@@ -124,4 +126,13 @@ class LocalEvents(LocalService):
             for e in eventList
             if e.get("itemId")
         ]
-        self.personalize.record_events(trackingId, events)
+        self.personalize.datasets.record_events(trackingId, events)
+
+
+def epoch(value: Any) -> int:
+    """`sentAt` as boto3 accepts it (datetime, epoch number or ISO string) -> epoch seconds."""
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp())
+    if isinstance(value, (int, float)):
+        return int(value)
+    return int(dt.datetime.fromisoformat(str(value)).timestamp())
