@@ -13,10 +13,11 @@ from udp.config import Config
 from udp.personalize import synthetic
 from udp.personalize.backends import Clients, local_clients
 from udp.personalize.backends.local.personalize import LocalPersonalize
+from udp.personalize.errors import PersonalizeError
 from udp.personalize.job import run
 from udp.personalize.manifest import RunManifest
 from udp.personalize.resources import VersionMetrics
-from udp.personalize.snapshot import load_snapshot
+from udp.personalize.snapshot import load_snapshot, write_snapshot
 from udp.summary import Summary
 
 SNAPSHOT = "20260401T000000Z"
@@ -330,3 +331,42 @@ def test_a_retrain_that_does_not_beat_the_version_in_service_leaves_the_campaign
     now = next(r for r in resources(local_config).values() if r["_kind"] == "campaign")
     assert now["solutionVersionArn"] == campaign["solutionVersionArn"]
     assert "latestCampaignUpdate" not in now
+
+
+def test_day_two_imports_the_new_interactions_incrementally_and_trains_per_cadence(local_config: Config) -> None:
+    """Day one: every row (FULL). Day two: the newer rows since day one (INCREMENTAL); popularity keeps its version
+    (FULL every second snapshot), the others retrain. Day three: nothing new, no import; popularity trains FULL."""
+    config = local_config.with_overrides("personalize.solutions.popularity.training.full_every=2")
+    data = synthetic.generate(users=150, items=60, interactions=2500, seed=11, cold_items=4).datasets()
+    fields, rows = data["interactions"]
+    at = [f.name for f in fields].index("TIMESTAMP")
+    rows = sorted(rows, key=lambda r: r[at])
+    days = ("20260401T000000Z", "20260402T000000Z", "20260403T000000Z")
+    cut = len(rows) * 4 // 5
+    write_snapshot(config.paths.export, days[0], {**data, "interactions": (fields, rows[:cut])})
+    apply(config)
+    write_snapshot(config.paths.export, days[1], {**data, "interactions": (fields, rows[cut:])}, since=days[0])
+    lines = apply(config)
+    job = next(r for r in resources(config).values() if r.get("jobName") == f"udp-retail-interactions-{days[1]}")
+    assert job["importMode"] == "INCREMENTAL"
+    p = local_clients(config.personalize).personalize
+    group = p.list_dataset_groups()["datasetGroups"][0]["datasetGroupArn"]
+    assert len(p.datasets.interactions(group)) == len(rows)  # day one's rows and day two's, once each
+    kept = next(line for line in lines if line.startswith("keep    solution version"))
+    assert f"udp-retail-popularity-{days[0]}" in kept
+    assert "1 snapshot(s) since the last FULL training, FULL every 2" in kept
+    trained = [line.split()[3] for line in lines if line.startswith("create  solution version")]
+    assert trained == [f"udp-retail-similar-items-{days[1]}", f"udp-retail-trending-{days[1]}"]
+    write_snapshot(config.paths.export, days[2], {**data, "interactions": (fields, [])}, since=days[1])
+    lines = apply(config)
+    assert any(line.startswith("skip    import job") and "no interactions added since" in line for line in lines)
+    trained = [line.split()[3] for line in lines if line.startswith("create  solution version")]
+    assert f"udp-retail-popularity-{days[2]}" in trained
+
+
+def test_an_increment_whose_base_was_never_imported_is_refused(local_config: Config) -> None:
+    data = synthetic.generate(users=50, items=20, interactions=500, seed=3).datasets()
+    write_snapshot(local_config.paths.export, "20260402T000000Z", data, since="20260401T000000Z")
+    with pytest.raises(PersonalizeError, match="rows added since 20260401T000000Z, which dataset group udp-retail"):
+        apply(local_config)
+    assert all(r["_kind"] != "dataset-import-job" for r in resources(local_config).values())

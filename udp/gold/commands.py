@@ -17,7 +17,7 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from udp.config import Config
 from udp.errors import UdpError, ValidationFailedError
@@ -112,11 +112,17 @@ def _export(spark: SparkSession, config: Config, args: argparse.Namespace) -> Su
     if result.manifest["preflight"]["forced"]:
         summary.fact("forced", "yes: exported despite preflight errors")
     rows = [
-        [d, info["rows"], len(info["files"]), info["bytes"], info["schema_name"]]
+        [d, info["rows"], len(info["files"]), info["bytes"], info["schema_name"], _mode(info)]
         for d, info in result.manifest["datasets"].items()
     ]
-    summary.table("datasets", ["dataset", "rows", "files", "bytes", "schema name"], rows)
+    summary.table("datasets", ["dataset", "rows", "files", "bytes", "schema name", "import"], rows)
     return add_report(summary, result.checks)
+
+
+def _mode(info: dict[str, Any]) -> str:
+    if info.get("since"):
+        return f"INCREMENTAL (rows since {info['since']})"
+    return f"FULL ({info['why_full']})" if info.get("why_full") else "FULL"
 
 
 def check_export(config: Config, args: argparse.Namespace) -> None:

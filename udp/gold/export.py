@@ -7,6 +7,13 @@
         schemas/{interactions,items,users}.json   the Avro schemas, field order = CSV column order
         manifest.json                             snapshot, rows, bytes and sha256 per file, schema names, time
 
+With `gold.export.incremental`, interactions are written as the rows added since the previous
+snapshot (the newest earlier one with a manifest) when every row of that snapshot's table version is still there and
+the schema is the same; the manifest then says `import_mode: INCREMENTAL` and `since: <snapshot>`, and the
+Personalize driver imports them with importMode INCREMENTAL. Otherwise — no earlier snapshot, a changed schema, rows
+changed or removed (an INCREMENTAL import can only add), or the earlier version vacuumed — the whole dataset is
+written (`FULL`) and the manifest says why. Items and users are always written whole.
+
 The gold tables are read at one version each; preflight runs on exactly that data and an error refuses the export
 unless `--force` (the manifest then lists the failed rules). Executors write the lines to a staging folder and
 measure each file (size, sha256, lines); the files are then moved to their final names (udp/gold/publish.py: a
@@ -22,7 +29,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
 
 from udp.config import Config
 from udp.errors import UdpError, ValidationFailedError
@@ -31,7 +41,11 @@ from udp.gold.csvformat import csv_line, header_line
 from udp.gold.preflight import Check, errors, failure_line
 from udp.gold.schemas import TABLES, parse_fields, schema_json, schema_name
 from udp.gold.validation import check_and_record, gold_snapshot
+from udp.hadoopfs import HadoopFS
 from udp.lake import Lake
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 SNAPSHOT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Spark's CSV writer is given one pre-formatted column; these make it write that text verbatim.
@@ -76,11 +90,64 @@ def check_snapshot_id(snapshot: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Part:
+    """What one dataset's files hold: the whole table (FULL) or the rows added since a snapshot (INCREMENTAL)."""
+
+    frame: DataFrame
+    import_mode: str
+    since: str = ""
+    why_full: str = ""
+
+
+def previous_manifest(lake: Lake, config: Config, snapshot: str) -> dict[str, Any] | None:
+    """The manifest of the newest snapshot before `snapshot` (ids sort by time), read through Spark's FileSystem."""
+    fs = HadoopFS(lake.spark)
+    root = publish.join(config.paths.export, "personalize")
+    if not fs.supports(root):
+        return None
+    found = [f.uri.rstrip("/").split("/")[-2] for f in fs.glob(publish.join(root, "*", "manifest.json"))]
+    earlier = sorted(s for s in found if s < snapshot and not s.startswith(("_", ".")))
+    text = fs.read_text(publish.join(root, earlier[-1], "manifest.json")) if earlier else None
+    return json.loads(text) if text else None
+
+
+def rows_since(lake: Lake, frame: DataFrame, version: int, schema: str, previous: Mapping[str, Any] | None) -> Part:
+    """The interactions added since the previous snapshot, or all of them with the reason an increment cannot be."""
+    if previous is None:
+        return Part(frame, "FULL", why_full="no earlier snapshot")
+    before = previous.get("datasets", {}).get("interactions", {})
+    since = str(previous.get("snapshot", ""))
+    if before.get("schema_name") != schema:
+        return Part(frame, "FULL", why_full=f"the schema changed since {since}")
+    if before.get("table_version") == version:  # gold wrote nothing since: no new interactions
+        return Part(frame.limit(0), "INCREMENTAL", since=since)
+    old = lake.read(TABLES["interactions"], version=int(before["table_version"])).select(*frame.columns)
+    try:
+        removed = old.exceptAll(frame).limit(1).count()
+    except (PySparkException, Py4JJavaError) as e:  # a version whose files VACUUM removed
+        return Part(
+            frame, "FULL", why_full=f"version {before['table_version']} of {since} is unreadable ({type(e).__name__})"
+        )
+    if removed:
+        return Part(
+            frame, "FULL", why_full=f"rows of {since} changed or were removed (an INCREMENTAL import only adds)"
+        )
+    return Part(frame.exceptAll(old), "INCREMENTAL", since=since)
+
+
 def export_snapshot(
-    lake: Lake, config: Config, *, snapshot: str, now: dt.datetime, force: bool = False
+    lake: Lake,
+    config: Config,
+    *,
+    snapshot: str,
+    now: dt.datetime,
+    force: bool = False,
+    incremental: bool | None = None,
 ) -> ExportResult:
     """Preflight the gold tables and, unless an error refuses it, write the snapshot's files and manifest."""
     check_snapshot_id(snapshot)
+    incremental = config.gold.export.incremental if incremental is None else incremental
     gold = gold_snapshot(lake, config)
     checks = check_and_record(lake, config, gold.inputs, now=now, source="gold", run=snapshot, snapshot=snapshot)
     bad = errors(checks)
@@ -88,15 +155,20 @@ def export_snapshot(
         raise ExportRefusedError(f"export refused: {failure_line(checks)} (see `udp validate`; --force exports anyway)")
     root = export_location(config, snapshot)
     out = publish.publisher(lake.spark, config.paths.export, snapshot)
+    previous = previous_manifest(lake, config, snapshot) if incremental else None
     out.remove_tree(root)
     datasets: dict[str, Any] = {}
     try:
         for item in gold.inputs:
             assert item.frame is not None
             fields = parse_fields(item.schema)
+            schema = schema_name(config.gold.export.schema_name_prefix, item.dataset, item.schema)
+            content = Part(item.frame, "FULL")
+            if item.dataset == "interactions" and incremental:
+                content = rows_since(lake, item.frame, gold.versions[item.dataset], schema, previous)
             size = next((int(c.value) for c in checks if c.dataset == item.dataset and c.rule == "import_size"), 0)
             files = max(1, math.ceil(size / (config.gold.export.max_file_mb * 1000**2)))
-            lines = item.frame.select(csv_line(fields).alias(header_line(fields))).repartition(files)
+            lines = content.frame.select(csv_line(fields).alias(header_line(fields))).repartition(files)
             staging = publish.join(out.staging, item.dataset)
             lines.write.mode("overwrite").options(**VERBATIM).csv(staging)
             written: list[dict[str, Any]] = []
@@ -105,9 +177,11 @@ def export_snapshot(
                 out.move(part.uri, publish.join(root, name))
                 written.append({"path": name, "rows": part.lines - 1, "bytes": part.bytes, "sha256": part.sha256})
             rows = sum(f["rows"] for f in written)
-            expected = item.frame.count()
+            expected = content.frame.count()
             if rows != expected:
-                raise ExportError(f"{item.dataset}: wrote {rows:,} rows but {TABLES[item.dataset]} has {expected:,}")
+                table = TABLES[item.dataset]
+                what = f"rows added to {table} since {content.since}" if content.since else table
+                raise ExportError(f"{item.dataset}: wrote {rows:,} rows but {what} has {expected:,}")
             schema_file = f"schemas/{item.dataset}.json"
             out.write_text(publish.join(root, schema_file), schema_json(item.schema))
             datasets[item.dataset] = {
@@ -115,10 +189,13 @@ def export_snapshot(
                 "table_version": gold.versions[item.dataset],
                 "rows": rows,
                 "bytes": sum(f["bytes"] for f in written),
-                "schema_name": schema_name(config.gold.export.schema_name_prefix, item.dataset, item.schema),
+                "schema_name": schema,
                 "schema_file": schema_file,
                 "header": header_line(fields),
                 "files": written,
+                "import_mode": content.import_mode,
+                **({"since": content.since} if content.since else {}),
+                **({"why_full": content.why_full} if content.why_full else {}),
             }
     finally:
         out.remove_tree(out.staging)

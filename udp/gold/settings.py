@@ -103,6 +103,9 @@ class ExportSettings:
 
     max_file_mb: int = 256
     schema_name_prefix: str = "udp"
+    # true: interactions are written as the rows added since the previous snapshot (an INCREMENTAL import) when every
+    # row of that snapshot is still there; otherwise, and always for items and users, the whole dataset (FULL)
+    incremental: bool = False
 
 
 @dataclass(frozen=True)

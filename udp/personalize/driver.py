@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from udp.personalize import cost
 from udp.personalize.backends import Clients
+from udp.personalize.cadence import training_mode
 from udp.personalize.errors import (
     DefinitionMismatchError,
     PersonalizeError,
@@ -31,7 +32,7 @@ from udp.personalize.errors import (
     WaitTimeoutError,
 )
 from udp.personalize.gate import judge
-from udp.personalize.manifest import RunManifest
+from udp.personalize.manifest import Entry, RunManifest
 from udp.personalize.names import resource_name
 from udp.personalize.recipes import RECIPES, recipe_from_arn
 from udp.personalize.resources import (
@@ -46,7 +47,7 @@ from udp.personalize.resources import (
     status_of,
 )
 from udp.personalize.settings import PersonalizeSettings, SolutionSettings
-from udp.personalize.snapshot import ExportDataset, Snapshot, SnapshotError, read_csv
+from udp.personalize.snapshot import RUN_MANIFEST, ExportDataset, Snapshot, SnapshotError, read_csv, snapshot_ids
 from udp.personalize.storage import join, sha256_file
 
 PROGRESS_EVERY = 300.0  # seconds between progress lines for a resource whose status does not change
@@ -472,9 +473,10 @@ class Driver:
         location = join(self.target, ds.name) + "/"
 
         def make(res: Resource) -> Resource:
-            mode = self.s.import_mode
-            why_mode = ""
-            if mode == "INCREMENTAL" and (not dataset.exists or not self._has_import(dataset)):
+            mode, why_mode = ds.import_mode or self.s.import_mode, ""
+            if ds.since:  # the export wrote only the rows added since an earlier snapshot
+                why_mode = f" added since {ds.since} (INCREMENTAL)"
+            elif mode == "INCREMENTAL" and (not dataset.exists or not self._has_import(dataset)):
                 mode, why_mode = "FULL", " (first import of the dataset: FULL)"
             params = {
                 "jobName": res.name,
@@ -502,7 +504,30 @@ class Driver:
                     self.out(f"        (the import reads {location})")
             return made
 
+        if ds.since:
+            self._check_imported(ds.since, ds.name)
+            if ds.rows == 0:  # nothing new: no import job (Personalize rejects an import without rows)
+                base.action, base.status, base.why = "skip", "NOTHING NEW", f"no {ds.name} added since {ds.since}"
+                self.resources.append(base)
+                self.show(base)
+                if not self.dry:  # the next snapshot's increment starts from here
+                    self.manifest.record(self.files, base.kind, base.key, base.name, status=base.status)
+                return base
         return self.ensure_attempts(base, make)
+
+    def _check_imported(self, since: str, dataset: str) -> None:
+        """An increment since `since` needs that snapshot's data imported into this dataset group first."""
+        uri = join(self.snapshot.uri.rsplit("/", 1)[0], since, RUN_MANIFEST)
+        m = self.manifest
+        try:
+            entry = RunManifest.load(self.files, uri, since, m.backend, m.dataset_group).get("import-job", dataset)
+        except SnapshotError:
+            entry = None
+        if entry is None or entry.status not in (ACTIVE, "NOTHING NEW"):
+            raise PersonalizeError(
+                f"snapshot {self.snapshot.id}'s {dataset} are the rows added since {since}, which dataset group "
+                f"{m.dataset_group} has not imported: apply {since} first, or export with gold.export.incremental=false"
+            )
 
     def _has_import(self, dataset: Resource) -> bool:
         found = self.find(
@@ -564,9 +589,18 @@ class Driver:
 
     def solution_version(self, key: str, solution: Resource) -> Resource:
         base = Resource("solution-version", key, resource_name(self.s.dataset_group, key, self.snapshot.id))
+        training = self.s.solutions[key].training
+        mode, latest, since_full = training_mode(self._earlier_versions(key), training.full_every, training.between)
+        cadence = f"{since_full} snapshot(s) since the last FULL training, FULL every {training.full_every}"
+        current = self.manifest.get(base.kind, key)  # this snapshot's, when apply runs again
+        if mode == "KEEP" and latest is not None and (current is None or current.extra.get("kept_from")):
+            return self._keep_version(key, current or latest, cadence)
+        if mode == "KEEP":  # this snapshot trained its own version before the configuration changed
+            mode = "FULL" if current is None else current.extra.get("training_mode", "FULL")
 
         def make(res: Resource) -> Resource:
-            params = {"solutionArn": solution.arn, "name": res.name, "trainingMode": "FULL", **self.tags()}
+            params = {"solutionArn": solution.arn, "name": res.name, "trainingMode": mode, **self.tags()}
+            res.extra["training_mode"] = mode
             made = self.ensure(
                 res,
                 find=lambda: self._find_version(solution, res.name),
@@ -575,10 +609,40 @@ class Driver:
                 parent=solution,
             )
             if made.action == "create":
-                made.why += "; trains on this snapshot (billed per training hour)"
+                made.why += f"; trains ({mode}) on this snapshot (billed per training hour)"
+                made.why += f"; {cadence}" if mode == "UPDATE" else ""
             return made
 
         return self.ensure_attempts(base, make)
+
+    def _earlier_versions(self, key: str) -> Iterator[Entry]:
+        """This solution's ACTIVE versions recorded by earlier snapshots' runs of this dataset group, newest first."""
+        root = self.snapshot.uri.rsplit("/", 1)[0]
+        m = self.manifest
+        for sid in reversed(snapshot_ids(self.files, root)):
+            if sid >= self.snapshot.id:
+                continue
+            try:
+                entry = RunManifest.load(self.files, join(root, sid, RUN_MANIFEST), sid, m.backend, m.dataset_group)
+            except SnapshotError:  # a run of another backend or dataset group
+                continue
+            version = entry.get("solution-version", key)
+            if version is not None and version.arn and version.status == ACTIVE:
+                yield version
+
+    def _keep_version(self, key: str, latest: Entry, cadence: str) -> Resource:
+        """No training on this snapshot: the latest earlier version goes on (to metrics, the gate and deployment)."""
+        res = Resource("solution-version", key, latest.name, latest.arn, extra=dict(latest.extra))
+        desc = self.describe(res.kind, res.arn)
+        if desc is None:
+            raise PersonalizeError(f"solution version {latest.name} ({latest.arn}) is gone: set training.full_every=1")
+        res.status, res.failure_reason = status_of(res.kind, desc)
+        res.action, res.why = "keep", f"no training on this snapshot ({cadence})"
+        res.extra["kept_from"] = latest.extra.get("kept_from") or latest.name
+        self.resources.append(res)
+        self.remember(res)
+        self.show(res)
+        return res
 
     def _find_version(self, solution: Resource, name: str) -> dict[str, Any] | None:
         """Solution version summaries carry no name: describe each until one has ours."""

@@ -59,6 +59,15 @@ class GateSettings:
 
 
 @dataclass(frozen=True)
+class TrainingSettings:
+    """When a snapshot gets a new solution version: a FULL training every `full_every` applied snapshots; on the others
+    the version in service is kept, or (aws-user-personalization only) an UPDATE version trains on the new data."""
+
+    full_every: int = 1
+    between: Literal["keep", "update"] = "keep"
+
+
+@dataclass(frozen=True)
 class SolutionSettings:
     """One solution: a recipe, its training options and how its versions are deployed."""
 
@@ -69,6 +78,7 @@ class SolutionSettings:
     hyperparameters: Mapping[str, str] = field(default_factory=dict)  # solutionConfig.algorithmHyperParameters
     perform_auto_training: bool = False  # Personalize's default is true: a paid retrain every 7 days
     auto_training_schedule: str = ""  # with perform_auto_training: rate(N days), N in 1..30
+    training: TrainingSettings = field(default_factory=TrainingSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
 
     @property
@@ -219,6 +229,13 @@ def _check_solution(key: str, group: str, solution_key: str, s: SolutionSettings
             raise ConfigError(f"key '{key}.auto_training_schedule' must be 'rate(N days)' with N from 1 to 30")
         if not s.perform_auto_training:
             raise ConfigError(f"key '{key}.auto_training_schedule' needs perform_auto_training: true")
+    if s.training.full_every < 1:
+        raise ConfigError(f"key '{key}.training.full_every' must be at least 1 (1 = a FULL training every snapshot)")
+    if s.training.between == "update" and s.recipe != "aws-user-personalization":
+        raise ConfigError(
+            f"key '{key}.training.between': trainingMode UPDATE works only with aws-user-personalization, not "
+            f"{s.recipe} (use keep)"
+        )
     d = s.deploy
     if d.min_tps < 1:
         raise ConfigError(f"key '{key}.deploy.min_tps' must be at least 1")

@@ -69,6 +69,8 @@ class ExportDataset:
     schema: str  # the Avro schema JSON text, as create_schema receives it
     fields: tuple[SchemaField, ...]
     schema_name: str = ""  # the export's name for the schema (gold: <prefix>-<dataset>-<sha256[:8]>), if any
+    import_mode: str = ""  # FULL | INCREMENTAL as the export decided ("" = personalize.import_mode decides)
+    since: str = ""  # INCREMENTAL: the files hold the rows added since this snapshot
 
     @property
     def personalize_type(self) -> str:
@@ -100,7 +102,11 @@ def snapshots_root(export: str) -> str:
 
 def list_snapshots(files: Files, export: str) -> list[str]:
     """Snapshot ids under `<export>/personalize` that have a manifest, oldest first (ids sort by time)."""
-    root = snapshots_root(export)
+    return snapshot_ids(files, snapshots_root(export))
+
+
+def snapshot_ids(files: Files, root: str) -> list[str]:
+    """Snapshot ids of the folders under `root` that have a manifest, oldest first."""
     ids = set()
     for uri in files.list(root):
         rel = uri[len(root) :].strip("/").split("/")
@@ -152,8 +158,15 @@ def load_snapshot(files: Files, export: str, snapshot_id: str) -> Snapshot:
         )
         if not export_files:
             raise SnapshotError(f"{manifest_uri}: dataset {name} lists no files")
-        schema_name = str(entry.get("schema_name", "")) if isinstance(entry, dict) else ""
-        datasets[name] = ExportDataset(name, int(entry.get("rows", 0)), export_files, schema_text, fields, schema_name)
+        schema_name = str(entry.get("schema_name", ""))
+        mode, since = str(entry.get("import_mode", "")), str(entry.get("since", ""))
+        if mode not in ("", "FULL", "INCREMENTAL") or (mode == "INCREMENTAL") != bool(since):
+            raise SnapshotError(
+                f"{manifest_uri}: dataset {name} has import_mode {mode!r} and since {since!r} (expected FULL, or "
+                "INCREMENTAL with the snapshot the rows were added since)"
+            )
+        rows = int(entry.get("rows", 0))
+        datasets[name] = ExportDataset(name, rows, export_files, schema_text, fields, schema_name, mode, since)
     if "interactions" not in datasets:
         raise SnapshotError(f"{manifest_uri}: the interactions dataset is required (Personalize trains on it)")
     ordered = {d: datasets[d] for d in DATASETS if d in datasets}
@@ -272,8 +285,10 @@ def write_snapshot(
     datasets: Mapping[str, tuple[Sequence[SchemaField], Sequence[Sequence[Any]]]],
     *,
     rows_per_file: int = 0,
+    since: str = "",
 ) -> Path:
-    """Write an export snapshot folder from Python rows (what the gold export writes with Spark)."""
+    """Write an export snapshot folder from Python rows (what the gold export writes with Spark); with `since`, the
+    interactions are the rows added since that snapshot (INCREMENTAL)."""
     root = Path(snapshots_root(str(export))) / snapshot_id
     entries: dict[str, Any] = {}
     for name, (fields, rows) in datasets.items():
@@ -292,6 +307,8 @@ def write_snapshot(
                 {"path": f"{name}/{path.name}", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             )
         entries[name] = {"rows": len(rows), "files": listed}
+        if since:
+            entries[name].update({"import_mode": "INCREMENTAL", "since": since} if name == "interactions" else {})
     manifest = {"snapshot": snapshot_id, "datasets": entries}
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return root

@@ -43,9 +43,16 @@ class ImportResult:
 
 
 def import_csv(
-    files: Files, data_location: str, dataset_type: str, fields: Sequence[SchemaField], out: Path
+    files: Files,
+    data_location: str,
+    dataset_type: str,
+    fields: Sequence[SchemaField],
+    out: Path,
+    *,
+    incremental: bool = False,
 ) -> ImportResult:
-    """Read the CSVs at `data_location`, check them, write `out` (Parquet); `ImportRejectedError` gives the reason."""
+    """Read the CSVs at `data_location`, check them, write `out` (Parquet); `ImportRejectedError` gives the reason.
+    Interactions' minimums apply to a bulk import (and to training), not to the rows an incremental one adds."""
     uris = [u for u in files.list(data_location) if u.rsplit("/", 1)[-1].lower().endswith(".csv")]
     if not data_location.endswith("/"):
         uris = [u for u in uris if u == data_location.rstrip("/")]
@@ -55,7 +62,7 @@ def import_csv(
     for uri in uris:
         _read_file(files, uri, fields, columns)
     rows = len(columns[fields[0].name])
-    if dataset_type == "INTERACTIONS":
+    if dataset_type == "INTERACTIONS" and not incremental:
         check_interactions(columns["USER_ID"])
     table = pa.table({f.name: pa.array(columns[f.name], type=_ARROW.get(f.type, pa.string())) for f in fields})
     out.parent.mkdir(parents=True, exist_ok=True)

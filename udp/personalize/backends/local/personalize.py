@@ -400,7 +400,15 @@ class LocalPersonalize(LocalService):
         fields = parse_schema(schema["schema"], DATASET_TYPES[dtype], schema["name"])
         rel = f"{dataset['_data_dir']}/{job['jobName']}.parquet"
         try:
-            import_csv(self.files, job["dataSource"]["dataLocation"], dtype, fields, self.store.root / rel)
+            incremental = job.get("importMode") == "INCREMENTAL"
+            import_csv(
+                self.files,
+                job["dataSource"]["dataLocation"],
+                dtype,
+                fields,
+                self.store.root / rel,
+                incremental=incremental,
+            )
         except ImportRejectedError as e:
             return {"status": CREATE_FAILED, "failureReason": str(e)}, {}
         current = [] if job.get("importMode", "FULL") == "FULL" else list(dataset.get("_files", []))
