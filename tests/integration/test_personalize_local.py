@@ -23,6 +23,7 @@ from udp.personalize.backends.local.models import AlsModel, ItemSpace
 from udp.personalize.job import run
 from udp.personalize.leaderboard import LEADERBOARD
 from udp.personalize.settings import LocalSettings
+from udp.personalize.snapshot import write_snapshot
 
 SNAPSHOT = "20260401T000000Z"
 CAMPAIGN = "arn:aws:personalize:us-east-1:000000000000:campaign/udp-retail-{}"
@@ -183,3 +184,31 @@ def test_state_is_shared_with_another_process(applied: Applied) -> None:
     campaigns = again.personalize.list_campaigns()["campaigns"]
     assert {c["name"] for c in campaigns} == {"udp-retail-user-personalization", "udp-retail-ranking"}
     assert Path(applied.config.personalize.local.state_dir, "resources.json").exists()
+
+
+def test_day_two_imports_the_increment_trains_an_update_version_and_the_leaderboard_keeps_both(
+    applied: Applied, spark: SparkSession
+) -> None:
+    day2 = "20260402T000000Z"
+    config = applied.config.with_overrides(
+        *(f"personalize.solutions.{s}.training.full_every=2" for s in applied.config.personalize.solutions),
+        "personalize.solutions.user-personalization.training.between=update",
+    )
+    more = synthetic.generate(users=500, items=240, interactions=1500, seed=6).datasets()
+    write_snapshot(config.paths.export, day2, {**applied.data.datasets(), "interactions": more["interactions"]},
+                   since=SNAPSHOT)  # fmt: skip
+    lines: list[str] = []
+    run(config, "apply", spark=lambda: spark, out=lines.append)
+    trained = [x for x in lines if x.startswith("create  solution version")]
+    assert len(trained) == 1
+    assert f"udp-retail-user-personalization-{day2} - not found; trains (UPDATE) on this snapshot" in trained[0]
+    assert sum(x.startswith("keep    solution version") for x in lines) == 4  # FULL every second snapshot
+    assert any(x.startswith("create  import job") and "INCREMENTAL" in x for x in lines)
+    versions = applied.clients.personalize.list_solution_versions()["solutionVersions"]
+    assert Counter(v["trainingMode"] for v in versions) == {"FULL": 5, "UPDATE": 1}
+    update = next(v["solutionVersionArn"] for v in versions if v["trainingMode"] == "UPDATE")
+    described = applied.clients.personalize.describe_solution_version(solutionVersionArn=update)["solutionVersion"]
+    assert described["name"] == f"udp-retail-user-personalization-{day2}"
+    board = Lake(spark, config).read(LEADERBOARD).where("recipe = 'aws-user-personalization'").collect()
+    assert sorted(r["snapshot"] for r in board) == [SNAPSHOT, day2]  # the trend: one row per trained version
+    assert any(x.startswith(("gate", "hold")) and "user-personalization" in x for x in lines), "\n".join(lines)

@@ -206,14 +206,16 @@ class Driver:
         parent: Resource | None = None,
         check: Callable[[Resource, dict[str, Any]], None] | None = None,
         prepare: Callable[[], None] | None = None,
+        creating: str = "",
     ) -> Resource:
         """Reuse the resource named `res.name` (manifest first, then `find`), or create it with `create`.
 
-        `prepare` runs (apply only) just before the create call, e.g. to write a batch job's input file.
+        `prepare` runs (apply only) just before the create call, e.g. to write a batch job's input file; `creating`
+        is added to the reason shown for a create.
         """
         self.resources.append(res)
         if parent is not None and not parent.exists:  # plan: the parent will be created, so this will too
-            return self._create(res, create, arn_key, find, why=f"new {KINDS[parent.kind].label}")
+            return self._create(res, create, arn_key, find, why=f"new {KINDS[parent.kind].label}{creating}")
         hit = self.known(res.kind, res.key, res.name)
         if hit is None:
             summary = find()
@@ -221,7 +223,7 @@ class Driver:
                 desc = self.describe(res.kind, summary[arn_key]) if KINDS[res.kind].describe else summary
                 hit = (summary[arn_key], desc or summary)
         if hit is None:
-            return self._create(res, create, arn_key, find, why="not found", prepare=prepare)
+            return self._create(res, create, arn_key, find, why=f"not found{creating}", prepare=prepare)
         res.arn, desc = hit
         entry = self.manifest.get(res.kind, res.key)
         if entry is not None and entry.arn == res.arn:
@@ -497,11 +499,10 @@ class Driver:
                 arn_key="datasetImportJobArn",
                 create=("create_dataset_import_job", params),
                 parent=dataset,
+                creating=f"; {ds.rows:,} rows, {ds.bytes / 1e6:,.1f} MB{why_mode}",
             )
-            if made.action == "create":
-                made.why += f"; {ds.rows:,} rows, {ds.bytes / 1e6:,.1f} MB{why_mode}"
-                if self.dry:
-                    self.out(f"        (the import reads {location})")
+            if made.action == "create" and self.dry:
+                self.out(f"        (the import reads {location})")
             return made
 
         if ds.since:
@@ -601,17 +602,15 @@ class Driver:
         def make(res: Resource) -> Resource:
             params = {"solutionArn": solution.arn, "name": res.name, "trainingMode": mode, **self.tags()}
             res.extra["training_mode"] = mode
-            made = self.ensure(
+            return self.ensure(
                 res,
                 find=lambda: self._find_version(solution, res.name),
                 arn_key="solutionVersionArn",
                 create=("create_solution_version", params),
                 parent=solution,
+                creating=f"; trains ({mode}) on this snapshot (billed per training hour)"
+                + (f"; {cadence}" if mode == "UPDATE" else ""),
             )
-            if made.action == "create":
-                made.why += f"; trains ({mode}) on this snapshot (billed per training hour)"
-                made.why += f"; {cadence}" if mode == "UPDATE" else ""
-            return made
 
         return self.ensure_attempts(base, make)
 
