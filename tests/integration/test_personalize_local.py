@@ -211,4 +211,10 @@ def test_day_two_imports_the_increment_trains_an_update_version_and_the_leaderbo
     assert described["name"] == f"udp-retail-user-personalization-{day2}"
     board = Lake(spark, config).read(LEADERBOARD).where("recipe = 'aws-user-personalization'").collect()
     assert sorted(r["snapshot"] for r in board) == [SNAPSHOT, day2]  # the trend: one row per trained version
-    assert any(x.startswith(("gate", "hold")) and "user-personalization" in x for x in lines), "\n".join(lines)
+    assert any(x.startswith(("gate", "hold")) and "user-personalization" in x for x in lines)
+    compared = run(config, "compare", spark=lambda: spark, out=lines.append).render()
+    trend = compared[compared.index("ndcg@10 per snapshot (the trend)") :].splitlines()
+    assert trend[1].split() == ["solution", SNAPSHOT, day2]
+    up = next(line for line in trend if line.startswith("udp-retail-user-personalization "))
+    assert len(up.split()) == 3  # a figure for each snapshot: trained FULL, then UPDATE
+    assert len(next(line for line in trend if line.startswith("udp-retail-popularity ")).split()) == 2  # kept

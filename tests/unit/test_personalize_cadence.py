@@ -7,6 +7,7 @@ import pytest
 from udp.config import Config
 from udp.errors import ConfigError
 from udp.personalize.cadence import training_mode
+from udp.personalize.leaderboard import trend_report
 from udp.personalize.manifest import Entry
 
 
@@ -38,3 +39,20 @@ def test_update_between_full_trainings_needs_user_personalization(config: Config
     with pytest.raises(ConfigError, match=r"training.full_every' must be at least 1"):
         config.with_overrides("personalize.solutions.popularity.training.full_every=0")
     config.with_overrides("personalize.solutions.user-personalization.training.between=update")
+
+
+def test_the_trend_shows_each_solutions_metric_per_snapshot_and_blanks_where_it_kept_a_version() -> None:
+    ndcg = "normalized_discounted_cumulative_gain_at_10"
+    rows = [
+        {"solution": "g-up", "snapshot": "s1", ndcg: 0.21},
+        {"solution": "g-pop", "snapshot": "s1", ndcg: 0.12},
+        {"solution": "g-up", "snapshot": "s2", ndcg: 0.23},  # g-pop kept its s1 version on s2
+    ]
+    assert trend_report(rows[:2], ndcg) == ""  # one snapshot: no trend yet
+    assert trend_report(rows, ndcg).splitlines() == [
+        "ndcg@10 per snapshot (the trend)",
+        "solution     s1  s2",
+        "--------  -----  -----",
+        "g-pop     0.120",
+        "g-up      0.210  0.230",
+    ]

@@ -40,6 +40,7 @@ from udp.personalize.leaderboard import (
     leaderboard_rows,
     read_leaderboard,
     select_rows,
+    trend_report,
     write_leaderboard,
 )
 from udp.personalize.manifest import RunManifest
@@ -205,15 +206,15 @@ def _compare(
     from udp.lake import Lake
 
     settings = config.personalize
-    chosen, rows = select_rows(
-        read_leaderboard(Lake(spark(), config)),
-        backend=settings.backend,
-        dataset_group=settings.dataset_group,
-        snapshot=snapshot,
-    )
+    board = read_leaderboard(Lake(spark(), config))
+    chosen, rows = select_rows(board, backend=settings.backend, dataset_group=settings.dataset_group, snapshot=snapshot)
     summary.fact("snapshot", chosen or "(none)")
     summary.fact("solution versions", len(rows))
     summary.text("comparison", compare_report(rows, chosen, settings.backend, settings.dataset_group))
+    mine = [r for r in board if r["backend"] == settings.backend and r["dataset_group"] == settings.dataset_group]
+    trend = trend_report(mine, settings.gate.metric)
+    if trend:
+        summary.text("trend", trend)
     return summary
 
 

@@ -149,3 +149,19 @@ def compare_report(rows: Sequence[Mapping[str, Any]], snapshot: str, backend: st
     note = "" if any(r["recipe"] == BASELINE for r in rows) else f"\n(no {BASELINE} solution: add one as the baseline)"
     head = f"recipe leaderboard: snapshot {snapshot}, backend {backend}, dataset group {dataset_group}"
     return f"{head}\n{table}\n\nbest recipe per metric\n{verdict}{note}"
+
+
+def trend_report(rows: Sequence[Mapping[str, Any]], metric: str, *, last: int = 8) -> str:
+    """Each solution's `metric` per snapshot (the last `last` snapshots), oldest first: how retraining moved it. A
+    snapshot that kept an earlier version, or did not train the solution, shows no figure."""
+    snapshots = sorted({str(r["snapshot"]) for r in rows})[-last:]
+    if len(snapshots) < 2:
+        return ""
+    values: dict[str, dict[str, float]] = {}
+    for r in rows:
+        if str(r["snapshot"]) in snapshots and r.get(metric) is not None:
+            values.setdefault(str(r["solution"]), {})[str(r["snapshot"])] = float(r[metric])
+    table = format_table(
+        ["solution", *snapshots], [[name, *(by.get(s) for s in snapshots)] for name, by in sorted(values.items())]
+    )
+    return f"{SHORT.get(metric, metric)} per snapshot (the trend)\n{table}"
