@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
 from bench.bench_bronze import plain_copy  # noqa: E402
 from udp.config import Config  # noqa: E402
 from udp.demo import config_args  # noqa: E402
-from udp.generate import generate  # noqa: E402
+from udp.generate import dump_days, generate, land  # noqa: E402
 from udp.runner import config_from_argv  # noqa: E402
 from udp.session import build_spark  # noqa: E402
 
@@ -125,13 +125,6 @@ def bronze_rows(spark: SparkSession, lake: Path, since: dt.datetime) -> str:
 def export_rows(export: Path, snapshot: str) -> str:
     manifest = json.loads((export / "personalize" / snapshot / "manifest.json").read_text())
     return f"{sum(int(d['rows']) for d in manifest['datasets'].values()):,} CSV rows"
-
-
-def land(dumps: Path, raw: Path, days: Sequence[str]) -> None:
-    for source in sorted((dumps / "raw").iterdir()):
-        for day in days:
-            if (source / day).is_dir():
-                shutil.copytree(source / day, raw / source.name / day)
 
 
 def run_pipeline(
@@ -231,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "generated": f"{args.days + 1} days, {generated.total_rows:,} raw rows, "
             f"{generated.total_bytes / 1e6:,.0f} MB in {time.monotonic() - started:.0f} s"
         }
-        days = sorted(p.name for p in (work / "dumps" / "raw" / "crm").iterdir())
+        days = dump_days(work / "dumps")
         settings = [
             f"spark.jars_dir={ROOT / '.jars'}",
             "catalog.implementation=in-memory",

@@ -13,7 +13,7 @@
     udp sql "SELECT ..."                               query the lake's tables locally
     udp athena-ddl [--lake S3_URI]                     Athena DDL for every gold table
     udp docs [--check]                                 regenerate docs/tables.md
-    udp personalize plan|apply|status|teardown|compare  the Personalize step (aws or the local backend)
+    udp personalize plan|apply|status|teardown|compare|schedule  the Personalize step (aws or the local backend)
 
 stages: bronze, silver, gold; `pipeline` runs them in that order. Every command takes --conf and --set.
 

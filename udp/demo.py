@@ -2,11 +2,15 @@
 
     python -m udp.demo [--dir demo] [--customers 2000] [--skus 1500] [--days 14] [--seed 7]
 
-generate raw dumps -> bronze -> silver (+ matching scored against the generator's truth) -> gold (+ preflight)
--> export -> Personalize (local backend: import, train five recipes, metrics, batch inference) -> the recipe
-leaderboard and the recommendations for the most active customer next to what they bought and viewed.
-Every step is the same `main(argv)` the `udp` command and `spark-submit jobs/*.py` run; the demo only chains them
-with the demo folder's paths. Re-running it reuses what is there (bronze ingests nothing new, silver changes nothing).
+Day one: generate `--days` days of raw dumps and land all but the last -> bronze -> silver -> gold (+ preflight) ->
+export -> Personalize (local backend: import, train five recipes, metrics, deploy gate, batch inference) -> the
+recipe leaderboard. Day two: the last day's dumps land -> bronze, silver, gold again (each only what changed) ->
+export of the interactions added since day one -> Personalize imports them INCREMENTAL, trains an UPDATE version of
+user personalization (a FULL one weekly) and FULL versions of the rest -> the leaderboard with its trend; matching
+scored against the generator's truth, and the recommendations for the most active customer next to what they
+bought and viewed. Every step is the same `main(argv)` the `udp` command and `spark-submit jobs/*.py` run; the demo
+only chains them with the demo folder's paths. Re-running it reuses what is there (bronze ingests nothing new,
+silver changes nothing).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="udp.demo", description=__doc__.split("\n\n")[0])
-    p.add_argument("--dir", default="demo", help="working folder: raw/, truth/, lake/, export/ (default ./demo)")
+    p.add_argument("--dir", default="demo", help="working folder: dumps/, raw/, lake/, export/ (default ./demo)")
     p.add_argument("--customers", type=int, default=2000)
     p.add_argument("--skus", type=int, default=1500)
     p.add_argument("--days", type=int, default=14)
@@ -45,6 +49,12 @@ def config_args(work: Path) -> list[str]:
         f"personalize.local.state_dir={work / 'personalize-local'}",
         "--set",
         "spark.log_level=ERROR",
+        "--set",
+        "gold.export.incremental=true",
+        "--set",
+        "personalize.solutions.user-personalization.training.full_every=7",
+        "--set",
+        "personalize.solutions.user-personalization.training.between=update",
     ]
 
 
@@ -64,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
 
     from udp.bronze import job as bronze
+    from udp.generate import dump_days, land
     from udp.generate import main as generate
     from udp.gold import commands as gold_commands
     from udp.gold import job as gold
@@ -72,17 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from udp.silver import job as silver
 
     generate_args = [f"--{k}={v}" for k, v in (("customers", args.customers), ("skus", args.skus), ("days", args.days))]
-    if (work / "truth" / "customers.csv").exists():
-        print(f"=== generate: {work} already holds generated dumps; reusing them (rm -r {args.dir} to start over)")
+    dumps = work / "dumps"
+    if (dumps / "truth" / "customers.csv").exists():
+        print(f"=== generate: {dumps} already holds generated dumps; reusing them (rm -r {args.dir} to start over)")
     else:
-        step(
-            "generate",
-            generate,
-            ["--out", str(work), *generate_args, f"--seed={args.seed}"],
-        )
+        step("generate", generate, ["--out", str(dumps), *generate_args, f"--seed={args.seed}"])
+    days = dump_days(dumps)
+    land(dumps, work / "raw", days[:-1])
+    print(f"\n=== day one: {len(days) - 1} days of dumps landed in {work / 'raw'}", flush=True)
     step("bronze", bronze.main, conf)
     step("silver", silver.main, conf)
-    step("evaluate matching", evaluate.main, [*conf, "--truth", str(work / "truth")])
     step("gold", gold.main, conf)
     step("export", gold_commands.export_main, [*conf, "--snapshot", "demo"])
     step(
@@ -96,7 +106,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     step("personalize plan", personalize.main, ["plan", *conf, "--snapshot", "demo"])
     step("personalize apply", personalize.main, ["apply", *conf, "--snapshot", "demo"])
-    step("personalize compare", personalize.main, ["compare", *conf, "--snapshot", "demo"])
+    land(dumps, work / "raw", days[-1:])
+    print(f"\n=== day two: the dumps of {days[-1]} landed", flush=True)
+    step("bronze (day two)", bronze.main, conf)
+    step("silver (day two)", silver.main, conf)
+    step("gold (day two)", gold.main, conf)
+    step("export (day two)", gold_commands.export_main, [*conf, "--snapshot", "demo-2"])
+    step("personalize apply (day two)", personalize.main, ["apply", *conf, "--snapshot", "demo-2"])
+    step("personalize compare", personalize.main, ["compare", *conf, "--snapshot", "demo-2"])
+    step("evaluate matching", evaluate.main, [*conf, "--truth", str(dumps / "truth")])
     show_recommendations(work, conf)
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s; everything is under {work}")
     return 0
@@ -111,10 +129,11 @@ def show_recommendations(work: Path, conf: list[str], num: int = 10) -> None:
     from udp.runner import config_from_argv
     from udp.session import build_spark
 
-    outputs = sorted(p for p in work.rglob("*.json.out") if p.is_file())
+    outputs = [p for p in work.rglob("*.json.out") if p.is_file()]
     if not outputs:
         print("\n(no batch inference output found)")
         return
+    outputs.sort(key=lambda p: p.stat().st_mtime, reverse=True)  # the newest batch job's
     config = config_from_argv(conf)
     spark = build_spark(config)
     lake = Lake(spark, config)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from pyspark.sql import functions as F
 from udp import cli
 from udp.bronze.ingest import ingest
 from udp.config import Config
-from udp.generate import generate
+from udp.generate import dump_days, generate, land
 from udp.lake import Lake
 from udp.silver import evaluate, explain, job, labels
 
@@ -36,13 +35,6 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("silver-dumps")
     generate(out, customers=300, skus=100, days=3, seed=5, workers=1)
     return out
-
-
-def land(dumps: Path, raw: Path, days: list[str]) -> None:
-    for source in (dumps / "raw").iterdir():
-        for day in days:
-            if (source / day).is_dir():
-                shutil.copytree(source / day, raw / source.name / day, dirs_exist_ok=True)
 
 
 def snapshot(lake: Lake, table: str) -> list[tuple[object, ...]]:
@@ -86,7 +78,7 @@ def test_labels_override_the_model_a_rerun_changes_nothing_and_a_new_day_keeps_i
     spark: SparkSession, config: Config, dumps: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     raw = Path(config.paths.raw)
-    days = sorted(p.name for p in (dumps / "raw" / "crm").iterdir())
+    days = dump_days(dumps)
     land(dumps, raw, days[:2])
     lake = Lake(spark, config)
     ingest(spark, lake, config)

@@ -21,7 +21,7 @@ from pyspark.sql import SparkSession
 
 from udp.bronze.ingest import ingest
 from udp.config import Config
-from udp.generate import generate
+from udp.generate import dump_days, generate, land
 from udp.lake import Lake
 from udp.silver import job
 
@@ -115,21 +115,15 @@ def clean_runs(
     sources only: matching and ids are what recovery must reproduce, and the event sources cost time."""
     root = tmp_path_factory.mktemp("silver-recovery")
     generate(root / "dumps", customers=200, skus=200, days=3, seed=11, workers=1)
-    days = sorted(p.name for p in (root / "dumps" / "raw" / "crm").iterdir())
+    days = dump_days(root / "dumps")
     config = base_config.with_overrides(f"paths.raw={root / 'raw'}", f"paths.lake={root / 'lake'}")
     lake = Lake(spark, config)
     sources = [name for name, contract in config.sources.items() if contract.entity in ("customer", "item")]
 
-    def land(day: str) -> None:
-        for source in (root / "dumps" / "raw").iterdir():
-            if (source / day).is_dir():
-                shutil.copytree(source / day, root / "raw" / source.name / day)
-
-    for day in days[:2]:
-        land(day)
+    land(root / "dumps", root / "raw", days[:2])
     ingest(spark, lake, config, only=sources)
     runs = {"first": run_keeping_every_commit(spark, config, root / "first")}
-    land(days[2])
+    land(root / "dumps", root / "raw", days[2:])
     write_identity_changes(lake, root / "raw" / "crm", days[2])
     ingest(spark, lake, config, only=sources)
     runs["incremental"] = run_keeping_every_commit(spark, config, root / "incremental")

@@ -9,5 +9,15 @@ Same arguments, same bytes: every random draw comes from `numpy.random.default_r
 from __future__ import annotations
 
 from udp.generate.core import GenerateArgumentError, GenerateReport, SourceStats, build_parser, generate, main
+from udp.generate.landing import dump_days, land
 
-__all__ = ["GenerateArgumentError", "GenerateReport", "SourceStats", "build_parser", "generate", "main"]
+__all__ = [
+    "GenerateArgumentError",
+    "GenerateReport",
+    "SourceStats",
+    "build_parser",
+    "dump_days",
+    "generate",
+    "land",
+    "main",
+]

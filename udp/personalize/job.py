@@ -5,6 +5,7 @@
     udp personalize status   [--snapshot ID]                           the run manifest with live statuses
     udp personalize teardown [--snapshot ID] [--all-snapshots] [--dry-run]   delete what apply created
     udp personalize compare  [--snapshot ID]                           gold.recipe_leaderboard, best per metric
+    udp personalize schedule --for emr-steps|airflow --artifacts S3    the daily run as EMR steps or an Airflow DAG
     ./spark-submit.sh --env emr jobs/personalize_driver.py apply --conf conf/emr.yaml
 
 The backend (`personalize.backend`: local | aws) decides the clients; everything else is the same code. A Spark
@@ -68,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="udp personalize", description="Import, train, compare and deploy Amazon Personalize recipes."
     )
-    p.add_argument("command", choices=COMMANDS)
+    p.add_argument("command", choices=(*COMMANDS, "schedule"), help="schedule: see `udp personalize schedule -h`")
     add_config_args(p)
     p.add_argument("--snapshot", default="", help="export snapshot id (default: personalize.snapshot, else newest)")
     p.add_argument("--retry-failed", action="store_true", help="apply: replace a failed import/training/batch job")
@@ -226,6 +227,11 @@ def _client_error_message(error: ClientError) -> str:
 
 def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None) -> int:
     """CLI entry (also jobs/personalize_driver.py): one line `udp: error: ...` for every user-facing problem."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["schedule"]:  # the daily run as EMR steps or an Airflow DAG: no snapshot, no Personalize call
+        from udp import schedule
+
+        return schedule.main(argv[1:])
     started = time.monotonic()
     try:
         args = parser().parse_args(argv)
