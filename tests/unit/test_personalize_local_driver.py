@@ -345,8 +345,11 @@ def test_day_two_imports_the_new_interactions_incrementally_and_trains_per_caden
     cut = len(rows) * 4 // 5
     write_snapshot(config.paths.export, days[0], {**data, "interactions": (fields, rows[:cut])})
     apply(config)
-    write_snapshot(config.paths.export, days[1], {**data, "interactions": (fields, rows[cut:])}, since=days[0])
+    unchanged = {"items": days[0], "users": days[0]}
+    day2 = {**data, "interactions": (fields, rows[cut:])}
+    write_snapshot(config.paths.export, days[1], day2, since=days[0], unchanged=unchanged)
     lines = apply(config)
+    assert sum(line.startswith("skip    import job") and "UNCHANGED" in line for line in lines) == 2
     job = next(r for r in resources(config).values() if r.get("jobName") == f"udp-retail-interactions-{days[1]}")
     assert job["importMode"] == "INCREMENTAL"
     p = local_clients(config.personalize).personalize

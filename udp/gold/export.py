@@ -12,7 +12,9 @@ snapshot (the newest earlier one with a manifest) when every row of that snapsho
 the schema is the same; the manifest then says `import_mode: INCREMENTAL` and `since: <snapshot>`, and the
 Personalize driver imports them with importMode INCREMENTAL. Otherwise — no earlier snapshot, a changed schema, rows
 changed or removed (an INCREMENTAL import can only add), or the earlier version vacuumed — the whole dataset is
-written (`FULL`) and the manifest says why. Items and users are always written whole.
+written (`FULL`) and the manifest says why. Items and users are always written whole; one whose table version and
+schema are those of the previous snapshot is marked `unchanged_since: <snapshot>`, and the driver then imports it
+only into a dataset group that has not imported that snapshot.
 
 The gold tables are read at one version each; preflight runs on exactly that data and an error refuses the export
 unless `--force` (the manifest then lists the failed rules). Executors write the lines to a staging folder and
@@ -98,6 +100,7 @@ class Part:
     import_mode: str
     since: str = ""
     why_full: str = ""
+    unchanged_since: str = ""  # FULL files of the same table version and schema as that snapshot's
 
 
 def previous_manifest(lake: Lake, config: Config, snapshot: str) -> dict[str, Any] | None:
@@ -110,6 +113,13 @@ def previous_manifest(lake: Lake, config: Config, snapshot: str) -> dict[str, An
     earlier = sorted(s for s in found if s < snapshot and not s.startswith(("_", ".")))
     text = fs.read_text(publish.join(root, earlier[-1], "manifest.json")) if earlier else None
     return json.loads(text) if text else None
+
+
+def same_as(previous: Mapping[str, Any] | None, dataset: str, versions: Mapping[str, int], schema: str) -> str:
+    """The previous snapshot's id when it exported the same table version with the same schema, else ""."""
+    before = (previous or {}).get("datasets", {}).get(dataset, {})
+    same = before.get("table_version") == versions[dataset] and before.get("schema_name") == schema
+    return str((previous or {}).get("snapshot", "")) if same else ""
 
 
 def rows_since(lake: Lake, frame: DataFrame, version: int, schema: str, previous: Mapping[str, Any] | None) -> Part:
@@ -166,6 +176,10 @@ def export_snapshot(
             content = Part(item.frame, "FULL")
             if item.dataset == "interactions" and incremental:
                 content = rows_since(lake, item.frame, gold.versions[item.dataset], schema, previous)
+            elif incremental:
+                content = Part(
+                    item.frame, "FULL", unchanged_since=same_as(previous, item.dataset, gold.versions, schema)
+                )
             size = next((int(c.value) for c in checks if c.dataset == item.dataset and c.rule == "import_size"), 0)
             files = max(1, math.ceil(size / (config.gold.export.max_file_mb * 1000**2)))
             lines = content.frame.select(csv_line(fields).alias(header_line(fields))).repartition(files)
@@ -196,6 +210,7 @@ def export_snapshot(
                 "import_mode": content.import_mode,
                 **({"since": content.since} if content.since else {}),
                 **({"why_full": content.why_full} if content.why_full else {}),
+                **({"unchanged_since": content.unchanged_since} if content.unchanged_since else {}),
             }
     finally:
         out.remove_tree(out.staging)

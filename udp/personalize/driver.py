@@ -505,30 +505,35 @@ class Driver:
                 self.out(f"        (the import reads {location})")
             return made
 
-        if ds.since:
-            self._check_imported(ds.since, ds.name)
-            if ds.rows == 0:  # nothing new: no import job (Personalize rejects an import without rows)
-                base.action, base.status, base.why = "skip", "NOTHING NEW", f"no {ds.name} added since {ds.since}"
-                self.resources.append(base)
-                self.show(base)
-                if not self.dry:  # the next snapshot's increment starts from here
-                    self.manifest.record(self.files, base.kind, base.key, base.name, status=base.status)
-                return base
-        return self.ensure_attempts(base, make)
+        skip = ""
+        if ds.since and not self._imported(ds.since, ds.name):
+            raise PersonalizeError(
+                f"snapshot {self.snapshot.id}'s {ds.name} are the rows added since {ds.since}, which dataset group "
+                f"{self.s.dataset_group} has not imported: apply {ds.since} first, or export with "
+                "gold.export.incremental=false"
+            )
+        if ds.since and ds.rows == 0:  # Personalize rejects an import without rows
+            skip, base.why = "NOTHING NEW", f"no {ds.name} added since {ds.since}"
+        elif ds.unchanged_since and self._imported(ds.unchanged_since, ds.name):
+            skip, base.why = "UNCHANGED", f"the same {ds.name} as {ds.unchanged_since}, imported then"
+        if not skip:
+            return self.ensure_attempts(base, make)
+        base.action, base.status = "skip", skip
+        self.resources.append(base)
+        self.show(base)
+        if not self.dry:  # the next snapshot's increment starts from here
+            self.manifest.record(self.files, base.kind, base.key, base.name, status=base.status)
+        return base
 
-    def _check_imported(self, since: str, dataset: str) -> None:
-        """An increment since `since` needs that snapshot's data imported into this dataset group first."""
-        uri = join(self.snapshot.uri.rsplit("/", 1)[0], since, RUN_MANIFEST)
+    def _imported(self, snapshot: str, dataset: str) -> bool:
+        """Whether that snapshot's `dataset` is in this dataset group (its run imported it, or had nothing to add)."""
+        uri = join(self.snapshot.uri.rsplit("/", 1)[0], snapshot, RUN_MANIFEST)
         m = self.manifest
         try:
-            entry = RunManifest.load(self.files, uri, since, m.backend, m.dataset_group).get("import-job", dataset)
+            entry = RunManifest.load(self.files, uri, snapshot, m.backend, m.dataset_group).get("import-job", dataset)
         except SnapshotError:
-            entry = None
-        if entry is None or entry.status not in (ACTIVE, "NOTHING NEW"):
-            raise PersonalizeError(
-                f"snapshot {self.snapshot.id}'s {dataset} are the rows added since {since}, which dataset group "
-                f"{m.dataset_group} has not imported: apply {since} first, or export with gold.export.incremental=false"
-            )
+            return False
+        return entry is not None and entry.status in (ACTIVE, "NOTHING NEW", "UNCHANGED")
 
     def _has_import(self, dataset: Resource) -> bool:
         found = self.find(

@@ -71,6 +71,7 @@ class ExportDataset:
     schema_name: str = ""  # the export's name for the schema (gold: <prefix>-<dataset>-<sha256[:8]>), if any
     import_mode: str = ""  # FULL | INCREMENTAL as the export decided ("" = personalize.import_mode decides)
     since: str = ""  # INCREMENTAL: the files hold the rows added since this snapshot
+    unchanged_since: str = ""  # FULL, and the same table version as this snapshot's: no import needed after it
 
     @property
     def personalize_type(self) -> str:
@@ -165,8 +166,10 @@ def load_snapshot(files: Files, export: str, snapshot_id: str) -> Snapshot:
                 f"{manifest_uri}: dataset {name} has import_mode {mode!r} and since {since!r} (expected FULL, or "
                 "INCREMENTAL with the snapshot the rows were added since)"
             )
-        rows = int(entry.get("rows", 0))
-        datasets[name] = ExportDataset(name, rows, export_files, schema_text, fields, schema_name, mode, since)
+        rows, unchanged = int(entry.get("rows", 0)), str(entry.get("unchanged_since", ""))
+        datasets[name] = ExportDataset(
+            name, rows, export_files, schema_text, fields, schema_name, mode, since, unchanged
+        )
     if "interactions" not in datasets:
         raise SnapshotError(f"{manifest_uri}: the interactions dataset is required (Personalize trains on it)")
     ordered = {d: datasets[d] for d in DATASETS if d in datasets}
@@ -286,9 +289,12 @@ def write_snapshot(
     *,
     rows_per_file: int = 0,
     since: str = "",
+    unchanged: Mapping[str, str] | None = None,
 ) -> Path:
     """Write an export snapshot folder from Python rows (what the gold export writes with Spark); with `since`, the
-    interactions are the rows added since that snapshot (INCREMENTAL)."""
+    interactions are the rows added since that snapshot (INCREMENTAL); `unchanged` names, per dataset, the snapshot
+    whose table version it still is."""
+    unchanged = unchanged or {}
     root = Path(snapshots_root(str(export))) / snapshot_id
     entries: dict[str, Any] = {}
     for name, (fields, rows) in datasets.items():
@@ -308,7 +314,11 @@ def write_snapshot(
             )
         entries[name] = {"rows": len(rows), "files": listed}
         if since:
-            entries[name].update({"import_mode": "INCREMENTAL", "since": since} if name == "interactions" else {})
+            entries[name].update(
+                {"import_mode": "INCREMENTAL", "since": since} if name == "interactions" else {"import_mode": "FULL"}
+            )
+        if name in unchanged:
+            entries[name]["unchanged_since"] = unchanged[name]
     manifest = {"snapshot": snapshot_id, "datasets": entries}
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return root
