@@ -9,10 +9,13 @@ run manifests, so a resumed or repeated apply of a snapshot decides the same way
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
-from udp.personalize.manifest import Entry
+from udp.personalize.manifest import Entry, RunManifest
+from udp.personalize.resources import ACTIVE
+from udp.personalize.snapshot import snapshot_ids
+from udp.personalize.storage import Files
 
 Mode = Literal["FULL", "UPDATE", "KEEP"]
 
@@ -28,3 +31,13 @@ def training_mode(history: Iterable[Entry], full_every: int, between: str) -> tu
                 return "FULL", latest, count
             return ("UPDATE" if between == "update" else "KEEP"), latest, count
     return "FULL", latest, 0
+
+
+def earlier_versions(files: Files, manifest: RunManifest, key: str) -> Iterator[Entry]:
+    """The solution's ACTIVE versions recorded by earlier snapshots' runs of this backend and group, newest first."""
+    earlier = [s for s in snapshot_ids(files, manifest.uri.rsplit("/", 2)[0]) if s < manifest.snapshot]
+    for sid in reversed(earlier):
+        other = manifest.sibling(files, sid)
+        version = other.get("solution-version", key) if other is not None else None
+        if version is not None and version.arn and version.status == ACTIVE:
+            yield version

@@ -16,14 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from udp.personalize import cost
 from udp.personalize.backends import Clients
-from udp.personalize.cadence import training_mode
+from udp.personalize.batch import batch_queries
+from udp.personalize.cadence import earlier_versions, training_mode
 from udp.personalize.errors import (
     DefinitionMismatchError,
     PersonalizeError,
@@ -47,7 +48,7 @@ from udp.personalize.resources import (
     status_of,
 )
 from udp.personalize.settings import PersonalizeSettings, SolutionSettings
-from udp.personalize.snapshot import RUN_MANIFEST, ExportDataset, Snapshot, SnapshotError, read_csv, snapshot_ids
+from udp.personalize.snapshot import ExportDataset, Snapshot, SnapshotError
 from udp.personalize.storage import join, sha256_file
 
 PROGRESS_EVERY = 300.0  # seconds between progress lines for a resource whose status does not change
@@ -527,12 +528,8 @@ class Driver:
 
     def _imported(self, snapshot: str, dataset: str) -> bool:
         """Whether that snapshot's `dataset` is in this dataset group (its run imported it, or had nothing to add)."""
-        uri = join(self.snapshot.uri.rsplit("/", 1)[0], snapshot, RUN_MANIFEST)
-        m = self.manifest
-        try:
-            entry = RunManifest.load(self.files, uri, snapshot, m.backend, m.dataset_group).get("import-job", dataset)
-        except SnapshotError:
-            return False
+        other = self.manifest.sibling(self.files, snapshot)
+        entry = other.get("import-job", dataset) if other is not None else None
         return entry is not None and entry.status in (ACTIVE, "NOTHING NEW", "UNCHANGED")
 
     def _has_import(self, dataset: Resource) -> bool:
@@ -596,7 +593,9 @@ class Driver:
     def solution_version(self, key: str, solution: Resource) -> Resource:
         base = Resource("solution-version", key, resource_name(self.s.dataset_group, key, self.snapshot.id))
         training = self.s.solutions[key].training
-        mode, latest, since_full = training_mode(self._earlier_versions(key), training.full_every, training.between)
+        mode, latest, since_full = training_mode(
+            earlier_versions(self.files, self.manifest, key), training.full_every, training.between
+        )
         cadence = f"{since_full} snapshot(s) since the last FULL training, FULL every {training.full_every}"
         current = self.manifest.get(base.kind, key)  # this snapshot's, when apply runs again
         if mode == "KEEP" and latest is not None and (current is None or current.extra.get("kept_from")):
@@ -618,21 +617,6 @@ class Driver:
             )
 
         return self.ensure_attempts(base, make)
-
-    def _earlier_versions(self, key: str) -> Iterator[Entry]:
-        """This solution's ACTIVE versions recorded by earlier snapshots' runs of this dataset group, newest first."""
-        root = self.snapshot.uri.rsplit("/", 1)[0]
-        m = self.manifest
-        for sid in reversed(snapshot_ids(self.files, root)):
-            if sid >= self.snapshot.id:
-                continue
-            try:
-                entry = RunManifest.load(self.files, join(root, sid, RUN_MANIFEST), sid, m.backend, m.dataset_group)
-            except SnapshotError:  # a run of another backend or dataset group
-                continue
-            version = entry.get("solution-version", key)
-            if version is not None and version.arn and version.status == ACTIVE:
-                yield version
 
     def _keep_version(self, key: str, latest: Entry, cadence: str) -> Resource:
         """No training on this snapshot: the latest earlier version goes on (to metrics, the gate and deployment)."""
@@ -743,7 +727,7 @@ class Driver:
                 "numResults": sol.deploy.num_results,
                 **self.tags(),
             }
-            config = _exploration_config(sol)
+            config = sol.deploy.exploration_config()
             if config:
                 params["batchInferenceJobConfig"] = {"itemExplorationConfig": config}
 
@@ -756,7 +740,7 @@ class Driver:
                 )
 
             def prepare() -> None:
-                queries = self.batch_queries(sol, input_uri, write=True)
+                queries = batch_queries(self.files, self.snapshot, sol, input_uri, say=self.out)
                 self.notes.append(cost.batch_note(res.name, queries, sol.deploy.num_results))
 
             made = self.ensure(
@@ -768,27 +752,11 @@ class Driver:
                 prepare=prepare,
             )
             if self.dry and made.action == "create":
-                queries = self.batch_queries(sol, input_uri, write=False)
+                queries = batch_queries(self.files, self.snapshot, sol, input_uri)
                 self.notes.append(cost.batch_note(res.name, queries, sol.deploy.num_results) + " (if the gate passes)")
             return made
 
         return self.ensure_attempts(base, make)
-
-    def batch_queries(self, sol: SolutionSettings, uri: str, *, write: bool) -> int | None:
-        """Queries of a batch job: the lines of the user's input file (None if unreadable), or the default input —
-        one JSON line per user (or item, for related-items recipes) of the snapshot — written to `uri` if `write`."""
-        if sol.deploy.batch_input:
-            return len(self.files.read_bytes(uri).splitlines()) if self.files.exists(uri) else None
-        field_name = "itemId" if sol.recipe_info.batch_query == "itemId" else "userId"
-        column = "ITEM_ID" if field_name == "itemId" else "USER_ID"
-        source = "items" if column == "ITEM_ID" else "users"
-        dataset = self.snapshot.datasets.get(source) or self.snapshot.datasets["interactions"]
-        ids = _distinct_column(self.files, dataset, column, sol.deploy.max_batch_queries)
-        if write:
-            body = "".join(json.dumps({field_name: i}) + "\n" for i in ids)
-            self.files.write_bytes(uri, body.encode("utf-8"))
-            self.out(f"  wrote   batch input {uri}: {len(ids):,} {field_name} lines from the {dataset.name} dataset")
-        return len(ids)
 
     def gate(self, key: str, sol: SolutionSettings, versions: dict[str, Resource]) -> bool:
         """Whether `key`'s new version may be deployed (udp/personalize/gate.py); a held one is shown and noted."""
@@ -836,7 +804,7 @@ class Driver:
     def campaign(self, key: str, sol: SolutionSettings, version: Resource) -> Resource:
         name = f"{self.s.dataset_group}-{key}"
         campaign_config: dict[str, Any] = {}
-        exploration = _exploration_config(sol)
+        exploration = sol.deploy.exploration_config()
         if exploration:
             campaign_config["itemExplorationConfig"] = exploration
         params: dict[str, Any] = {
@@ -956,32 +924,6 @@ class Driver:
         self.notes = notes + self.notes
         if self.notes:
             self.notes.append(cost.ASSUMPTIONS)
-
-
-def _exploration_config(sol: SolutionSettings) -> dict[str, str]:
-    out = {}
-    if sol.deploy.exploration_weight is not None:
-        out["explorationWeight"] = str(sol.deploy.exploration_weight)
-    if sol.deploy.exploration_item_age_cutoff_days is not None:
-        out["explorationItemAgeCutOff"] = str(sol.deploy.exploration_item_age_cutoff_days)
-    return out
-
-
-def _distinct_column(files: Any, dataset: ExportDataset, column: str, limit: int) -> list[str]:
-    """Distinct values of `column` in the dataset's CSV files, in file order, stopping at `limit` (0 = all)."""
-    names = [f.name for f in dataset.fields]
-    if column not in names:
-        raise SnapshotError(f"the {dataset.name} dataset has no {column} column for the batch input")
-    position = names.index(column)
-    seen: dict[str, None] = {}
-    for f in dataset.files:
-        for line, values in read_csv(files.read_bytes(f.uri).decode("utf-8")):
-            if line == 1 or len(values) <= position or not values[position]:
-                continue
-            seen.setdefault(values[position], None)
-            if limit and len(seen) >= limit:
-                return list(seen)
-    return list(seen)
 
 
 def _json(text: str) -> Any:

@@ -79,6 +79,15 @@ class RunManifest:
         }
         files.write_bytes(self.uri, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
 
+    def sibling(self, files: Files, snapshot: str) -> RunManifest | None:
+        """Another snapshot's run manifest of this backend and dataset group (None for another's; empty if none)."""
+        folder = self.uri.rsplit("/", 2)[0]
+        uri = "/".join([folder, snapshot, self.uri.rsplit("/", 1)[1]])
+        try:
+            return RunManifest.load(files, uri, snapshot, self.backend, self.dataset_group)
+        except SnapshotError:
+            return None
+
     @classmethod
     def load(cls, files: Files, uri: str, snapshot: str, backend: str, dataset_group: str) -> RunManifest:
         """The manifest at `uri`, or an empty one. A manifest of another backend or dataset group is an error."""

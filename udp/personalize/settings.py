@@ -48,6 +48,15 @@ class DeploySettings:
     max_batch_queries: int = 0  # default input: at most this many queries (0 = all)
     gate: bool = True  # false: deploy this solution's versions whatever their metrics (personalize.gate is skipped)
 
+    def exploration_config(self) -> dict[str, str]:
+        """itemExplorationConfig for a campaign or batch job ({} = Personalize's defaults)."""
+        out = {}
+        if self.exploration_weight is not None:
+            out["explorationWeight"] = str(self.exploration_weight)
+        if self.exploration_item_age_cutoff_days is not None:
+            out["explorationItemAgeCutOff"] = str(self.exploration_item_age_cutoff_days)
+        return out
+
 
 @dataclass(frozen=True)
 class GateSettings:
