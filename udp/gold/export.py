@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
+from pyspark.sql import functions as F
 
 from udp.config import Config
 from udp.errors import UdpError, ValidationFailedError
@@ -101,6 +102,7 @@ class Part:
     since: str = ""
     why_full: str = ""
     unchanged_since: str = ""  # FULL files of the same table version and schema as that snapshot's
+    persisted: DataFrame | None = None  # what `frame` is computed from, released once the files are written
 
 
 def previous_manifest(lake: Lake, config: Config, snapshot: str) -> dict[str, Any] | None:
@@ -133,17 +135,25 @@ def rows_since(lake: Lake, frame: DataFrame, version: int, schema: str, previous
     if before.get("table_version") == version:  # gold wrote nothing since: no new interactions
         return Part(frame.limit(0), "INCREMENTAL", since=since)
     old = lake.read(TABLES["interactions"], version=int(before["table_version"])).select(*frame.columns)
+    # One pass over both versions: each distinct row with (its count now) - (its count then). Rows with a positive
+    # difference were added that many times; a negative one means rows were changed or removed. Only the differing
+    # rows are kept (persisted), so writing and counting the increment do not compare the versions again.
+    tagged = frame.withColumn("_n", F.lit(1)).unionByName(old.withColumn("_n", F.lit(-1)))
+    diff = tagged.groupBy(*frame.columns).agg(F.sum("_n").alias("_n")).where("_n != 0").persist()
     try:
-        removed = old.exceptAll(frame).limit(1).count()
+        removed = diff.where("_n < 0").limit(1).count()
     except (PySparkException, Py4JJavaError) as e:  # a version whose files VACUUM removed
+        diff.unpersist()
         return Part(
             frame, "FULL", why_full=f"version {before['table_version']} of {since} is unreadable ({type(e).__name__})"
         )
     if removed:
+        diff.unpersist()
         return Part(
             frame, "FULL", why_full=f"rows of {since} changed or were removed (an INCREMENTAL import only adds)"
         )
-    return Part(frame.exceptAll(old), "INCREMENTAL", since=since)
+    added = diff.select(*frame.columns, F.explode(F.array_repeat(F.lit(1), F.col("_n").cast("int"))).alias("_"))
+    return Part(added.drop("_"), "INCREMENTAL", since=since, persisted=diff)
 
 
 def export_snapshot(
@@ -192,6 +202,8 @@ def export_snapshot(
                 written.append({"path": name, "rows": part.lines - 1, "bytes": part.bytes, "sha256": part.sha256})
             rows = sum(f["rows"] for f in written)
             expected = content.frame.count()
+            if content.persisted is not None:
+                content.persisted.unpersist()
             if rows != expected:
                 table = TABLES[item.dataset]
                 what = f"rows added to {table} since {content.since}" if content.since else table
