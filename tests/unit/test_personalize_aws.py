@@ -100,6 +100,13 @@ class Harness:
     def manifest(self) -> RunManifest:
         return RunManifest.load(self.clients.files, self.snapshot.run_manifest_uri, "snap1", "aws", "udp-test")
 
+    def record(self, *rows: tuple[str, str, str, str, str], status: str = "") -> RunManifest:
+        """The run manifest with these (kind, key, name, arn, action) entries recorded."""
+        manifest = self.manifest()
+        for kind, key, name, arn, action in rows:
+            manifest.record(self.clients.files, kind, key, name, arn=arn, status=status, action=action)
+        return manifest
+
     def entry(self, kind: str, key: str) -> Entry:
         found = self.manifest().get(kind, key)
         assert found is not None, (kind, key)
@@ -407,8 +414,7 @@ def test_teardown_deletes_what_apply_created_in_reverse_order(h: Harness) -> Non
     ds = h.snapshot.datasets["interactions"]
     uploaded = f"s3://{BUCKET}/personalize/snap1/interactions/part-00000.csv"
     files.put(ds.files[0].uri, uploaded, ds.files[0].sha256)
-    manifest = h.manifest()
-    for kind, key, name, arn, action in [
+    manifest = h.record(
         ("dataset-group", "udp-test", "udp-test", GROUP, "created"),
         ("schema", "interactions", "udp-test-interactions", SCHEMA, "created"),
         ("dataset", "interactions", "udp-test-interactions", DATASET, "created"),
@@ -416,8 +422,8 @@ def test_teardown_deletes_what_apply_created_in_reverse_order(h: Harness) -> Non
         ("solution", "popularity", "udp-test-popularity", SOLUTION, "created"),
         ("solution-version", "popularity", "udp-test-popularity-snap1", VERSION, "created"),
         ("filter", "shared", "shared-filter", f"{ACCOUNT}:filter/shared", "reused"),
-    ]:
-        manifest.record(files, kind, key, name, arn=arn, status="ACTIVE", action=action)
+        status="ACTIVE",
+    )
     manifest.record(
         files, "upload", "snapshot", "s3://x/", status="ACTIVE", action="created", extra={"objects": [uploaded]}
     )
@@ -496,15 +502,13 @@ def test_clients_follow_boto3s_standard_configuration(monkeypatch: pytest.Monkey
 def test_teardown_outwaits_a_campaign_update_finds_a_lost_create_by_name_and_reports_what_is_left(h: Harness) -> None:
     campaign = f"{ACCOUNT}:campaign/udp-test-popularity"
     files = h.clients.files
-    manifest = h.manifest()
-    for kind, key, name, arn, action in [
+    manifest = h.record(
         ("dataset-group", "udp-test", "udp-test", GROUP, "created"),
         ("schema", "interactions", "udp-test-interactions", SCHEMA, "created"),
         ("solution", "popularity", "udp-test-popularity", SOLUTION, "created"),
         ("campaign", "popularity", "udp-test-popularity", campaign, "created"),
         ("filter", "shared", "udp-test-shared", "", "creating"),  # killed before the answer was recorded
-    ]:
-        manifest.record(files, kind, key, name, arn=arn, action=action)
+    )
     batch = f"s3://{BUCKET}/personalize/snap1/batch/popularity"
     h.s3.put_object(Bucket=BUCKET, Key="personalize/snap1/batch/popularity/input.json", Body=b"{}")
     h.s3.put_object(Bucket=BUCKET, Key="personalize/snap1/batch/popularity/output/input.json.out", Body=b"{}")

@@ -89,6 +89,14 @@ class CrashAfter:
         return crash
 
 
+def apply_killed_after(config: Config, op: str) -> None:
+    """An apply whose process dies right after the `op` call succeeded."""
+    clients = local_clients(config.personalize)
+    clients.personalize = CrashAfter(clients.personalize, op)
+    with pytest.raises(KeyboardInterrupt):
+        apply(config, clients)
+
+
 def test_apply_twice_creates_nothing_the_second_time(local_config: Config, data: synthetic.SyntheticRetail) -> None:
     sink = Sink()
     apply(local_config, sink=sink)
@@ -107,10 +115,7 @@ def test_apply_twice_creates_nothing_the_second_time(local_config: Config, data:
 def test_apply_resumes_after_a_crash_that_lost_a_create_response(
     local_config: Config, data: synthetic.SyntheticRetail
 ) -> None:
-    clients = local_clients(local_config.personalize)
-    clients.personalize = CrashAfter(clients.personalize, "create_solution")
-    with pytest.raises(KeyboardInterrupt):
-        apply(local_config, clients)
+    apply_killed_after(local_config, "create_solution")
     assert sum(r["_kind"] == "solution" for r in resources(local_config).values()) == 1
     apply(local_config)  # a new process: state and manifest from disk
     state = resources(local_config)
@@ -235,10 +240,7 @@ def test_teardown_dry_run_lists_what_teardown_then_deletes_and_status_shows_it(
 def test_a_kill_after_any_create_then_teardown_leaves_nothing(
     local_config: Config, data: synthetic.SyntheticRetail, op: str
 ) -> None:
-    clients = local_clients(local_config.personalize)
-    clients.personalize = CrashAfter(clients.personalize, op)
-    with pytest.raises(KeyboardInterrupt):  # the resource exists, its ARN never reached the manifest
-        apply(local_config, clients)
+    apply_killed_after(local_config, op)  # the resource exists, its ARN never reached the manifest
     summary, lines = teardown(local_config)
     assert summary.failure is None, lines
     assert left_behind(local_config) == ([], []), lines
@@ -248,10 +250,7 @@ def test_a_kill_after_any_create_then_teardown_leaves_nothing(
 def test_a_resource_whose_create_answer_was_lost_is_udps_after_the_resumed_apply(
     local_config: Config, data: synthetic.SyntheticRetail, op: str
 ) -> None:
-    clients = local_clients(local_config.personalize)
-    clients.personalize = CrashAfter(clients.personalize, op)
-    with pytest.raises(KeyboardInterrupt):
-        apply(local_config, clients)
+    apply_killed_after(local_config, op)
     apply(local_config)  # resumes, finds the resource by name
     assert {e.action for e in run_manifest(local_config).entries} == {"created"}  # never "reused": udp made it
     summary, _ = teardown(local_config)

@@ -51,6 +51,7 @@ from udp.personalize.settings import PersonalizeSettings, SolutionSettings
 from udp.personalize.snapshot import ExportDataset, Snapshot, SnapshotError
 from udp.personalize.storage import join, sha256_file
 
+NOTHING_NEW, UNCHANGED = "NOTHING NEW", "UNCHANGED"  # an import skipped: an empty increment, an unchanged dataset
 PROGRESS_EVERY = 300.0  # seconds between progress lines for a resource whose status does not change
 THROTTLING = {"LimitExceededException", "ThrottlingException", "TooManyRequestsException", "Throttling"}
 
@@ -193,6 +194,18 @@ class Driver:
         desc = self.describe(kind, entry.arn)
         return (entry.arn, desc) if desc is not None else None
 
+    def existing(
+        self, res: Resource, find: Callable[[], dict[str, Any] | None], arn_key: str
+    ) -> tuple[str, dict[str, Any]] | None:
+        """(ARN, description) of the resource named `res.name`: the manifest's first, else `find`'s; None if none."""
+        hit = self.known(res.kind, res.key, res.name)
+        if hit is None:
+            summary = find()
+            if summary is not None:
+                desc = self.describe(res.kind, summary[arn_key]) if KINDS[res.kind].describe else summary
+                hit = (summary[arn_key], desc or summary)
+        return hit
+
     # ------------------------------------------------------------------------------------------------------------
     # the generic step: reuse by name, or create
     # ------------------------------------------------------------------------------------------------------------
@@ -217,12 +230,7 @@ class Driver:
         self.resources.append(res)
         if parent is not None and not parent.exists:  # plan: the parent will be created, so this will too
             return self._create(res, create, arn_key, find, why=f"new {KINDS[parent.kind].label}{creating}")
-        hit = self.known(res.kind, res.key, res.name)
-        if hit is None:
-            summary = find()
-            if summary is not None:
-                desc = self.describe(res.kind, summary[arn_key]) if KINDS[res.kind].describe else summary
-                hit = (summary[arn_key], desc or summary)
+        hit = self.existing(res, find, arn_key)
         if hit is None:
             return self._create(res, create, arn_key, find, why=f"not found{creating}", prepare=prepare)
         res.arn, desc = hit
@@ -514,9 +522,9 @@ class Driver:
                 "gold.export.incremental=false"
             )
         if ds.since and ds.rows == 0:  # Personalize rejects an import without rows
-            skip, base.why = "NOTHING NEW", f"no {ds.name} added since {ds.since}"
+            skip, base.why = NOTHING_NEW, f"no {ds.name} added since {ds.since}"
         elif ds.unchanged_since and self._imported(ds.unchanged_since, ds.name):
-            skip, base.why = "UNCHANGED", f"the same {ds.name} as {ds.unchanged_since}, imported then"
+            skip, base.why = UNCHANGED, f"the same {ds.name} as {ds.unchanged_since}, imported then"
         if not skip:
             return self.ensure_attempts(base, make)
         base.action, base.status = "skip", skip
@@ -530,7 +538,7 @@ class Driver:
         """Whether that snapshot's `dataset` is in this dataset group (its run imported it, or had nothing to add)."""
         other = self.manifest.sibling(self.files, snapshot)
         entry = other.get("import-job", dataset) if other is not None else None
-        return entry is not None and entry.status in (ACTIVE, "NOTHING NEW", "UNCHANGED")
+        return entry is not None and entry.status in (ACTIVE, NOTHING_NEW, UNCHANGED)
 
     def _has_import(self, dataset: Resource) -> bool:
         found = self.find(
@@ -793,13 +801,11 @@ class Driver:
     def _serving_version(self, key: str) -> str:
         """The solution version the campaign of `key` serves now ("" when there is no campaign)."""
         name = f"{self.s.dataset_group}-{key}"
-        hit = self.known("campaign", key, name)
-        if hit is None:
-            found = self.find("list_campaigns", "campaigns", lambda c: c["name"] == name)
-            desc = self.describe("campaign", found["campaignArn"]) if found else None
-        else:
-            desc = hit[1]
-        return str((desc or {}).get("solutionVersionArn", ""))
+        hit = self.existing(Resource("campaign", key, name), lambda: self._find_campaign(name), "campaignArn")
+        return str(hit[1].get("solutionVersionArn", "")) if hit is not None else ""
+
+    def _find_campaign(self, name: str) -> dict[str, Any] | None:
+        return self.find("list_campaigns", "campaigns", lambda c: c["name"] == name)
 
     def campaign(self, key: str, sol: SolutionSettings, version: Resource) -> Resource:
         name = f"{self.s.dataset_group}-{key}"
@@ -839,7 +845,7 @@ class Driver:
 
         return self.ensure(
             Resource("campaign", key, name),
-            find=lambda: self.find("list_campaigns", "campaigns", lambda c: c["name"] == name),
+            find=lambda: self._find_campaign(name),
             arn_key="campaignArn",
             create=("create_campaign", params),
             parent=version,
