@@ -198,7 +198,8 @@ def test_an_incremental_export_holds_the_interactions_added_since_the_previous_s
     assert first["interactions"]["import_mode"] == "FULL"
     assert first["interactions"]["why_full"] == "no earlier snapshot"
     table = lake.read(TABLES["interactions"])
-    added = table.limit(3).withColumn("TIMESTAMP", table["TIMESTAMP"] + 86_400)  # three events a day later
+    later = table.limit(3).withColumn("TIMESTAMP", table["TIMESTAMP"] + 86_400).collect()  # three events a day later
+    added = spark.createDataFrame(later, table.schema)  # held rows: a lazy frame would re-read the grown table
     lake.append(added, TABLES["interactions"])
     second = export_snapshot(lake, config, snapshot="s2", now=NOW).manifest["datasets"]
     assert {d: (e["import_mode"], e.get("since"), e.get("unchanged_since")) for d, e in second.items()} == {
