@@ -86,7 +86,7 @@ class Customer360Settings:
 
 @dataclass(frozen=True)
 class PreflightSettings:
-    """How the datasets will be used, which decides some limits (see udp/gold/preflight.py)."""
+    """How the datasets will be used, which decides some limits (see udp/gold/preflight/)."""
 
     recipe: str = "aws-user-personalization-v2"
     import_mode: Literal["FULL", "INCREMENTAL"] = "FULL"
