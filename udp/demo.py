@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from udp import tables
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -137,8 +139,8 @@ def show_recommendations(work: Path, conf: list[str], num: int = 10) -> None:
     config = config_from_argv(conf)
     spark = build_spark(config)
     lake = Lake(spark, config)
-    interactions = lake.read("gold.personalize_interactions")
-    items = lake.read("gold.personalize_items").select("ITEM_ID", "CATEGORY_L1", "CATEGORY_L2", "BRAND")
+    interactions = lake.read(tables.PERSONALIZE_INTERACTIONS)
+    items = lake.read(tables.PERSONALIZE_ITEMS).select("ITEM_ID", "CATEGORY_L1", "CATEGORY_L2", "BRAND")
     recs = spark.read.json(str(outputs[0])).select(
         F.col("input.userId").alias("USER_ID"), F.col("output.recommendedItems").alias("items")
     )

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from udp import tables
 from udp.config import LAYERS
 from udp.errors import InputPathError, UdpError
 
@@ -40,14 +41,24 @@ def is_uri(path: str) -> bool:
     return "://" in path
 
 
+def lake_root(root: str) -> str:
+    """The lake's root as tables are placed under it: a URI without its trailing slash, or an absolute local path."""
+    return root.rstrip("/") if is_uri(root) else str(Path(root).expanduser().resolve())
+
+
+def table_path(root: str, table: str) -> str:
+    """Storage location of `table` under the lake `root` (as `lake_root` gives it): `<root>/<layer>/<name>`."""
+    layer, name = split_table(table)
+    return posixpath.join(root, layer, name) if is_uri(root) else str(Path(root, layer, name))
+
+
 class Lake:
     """Delta I/O for one lake root. Build one per run: `Lake(spark, config)`."""
 
     def __init__(self, spark: SparkSession, config: Config) -> None:
         self.spark = spark
         self.config = config
-        root = config.paths.lake
-        self.root = root.rstrip("/") if is_uri(root) else str(Path(root).expanduser().resolve())
+        self.root = lake_root(config.paths.lake)
 
     # ---------------------------------------------------------------------------------------------------------------
     # Names and locations
@@ -55,8 +66,7 @@ class Lake:
 
     def path(self, table: str) -> str:
         """Storage location of `table`: `<lake>/<layer>/<name>`."""
-        layer, name = split_table(table)
-        return posixpath.join(self.root, layer, name) if is_uri(self.root) else str(Path(self.root, layer, name))
+        return table_path(self.root, table)
 
     def database(self, layer: str) -> str:
         return f"{self.config.catalog.database_prefix}{layer}"
@@ -163,7 +173,7 @@ class Lake:
         self,
         df: DataFrame,
         table: str,
-        keys: Sequence[str],
+        keys: Sequence[str] | None = None,
         *,
         update: bool = True,
         delete_missing: str | None = None,
@@ -174,8 +184,10 @@ class Lake:
 
         Unchanged rows are not rewritten, so a re-run on the same input changes nothing. `delete_missing` — a SQL
         predicate on the target, e.g. `"t.run_scope = 'x'"` or `"true"` — deletes target rows that match it and
-        have no source row (for tables that mirror a full recomputation). The source must be unique on `keys`.
+        have no source row (for tables that mirror a full recomputation). The source must be unique on `keys`: by
+        default the table's business key in the catalogue (udp/tables.py).
         """
+        keys = tables.keys(table) if keys is None else keys
         if not keys:
             raise LakeError(f"merge into {table}: at least one key column is required")
         missing = [k for k in keys if k not in df.columns]
@@ -229,7 +241,7 @@ class Lake:
 
     def set_properties(self, table: str, properties: Mapping[str, str]) -> None:
         """`ALTER TABLE … SET TBLPROPERTIES` on the table's location."""
-        props = ", ".join(f"'{k}' = '{_sql_str(v)}'" for k, v in properties.items())
+        props = ", ".join(f"'{k}' = '{sql_str(v)}'" for k, v in properties.items())
         self.spark.sql(f"ALTER TABLE delta.`{self.path(table)}` SET TBLPROPERTIES ({props})")
 
     def optimize(self, table: str, *, where: str | None = None, zorder_by: Sequence[str] = ()) -> dict[str, Any]:
@@ -255,12 +267,12 @@ class Lake:
         target = f"delta.`{self.path(table)}`"
         changes = 0
         if (self.detail(table).get("description") or "") != comment:
-            self.spark.sql(f"ALTER TABLE {target} SET TBLPROPERTIES ('comment' = '{_sql_str(comment)}')")
+            self.spark.sql(f"ALTER TABLE {target} SET TBLPROPERTIES ('comment' = '{sql_str(comment)}')")
             changes += 1
         current = {f.name: f.metadata.get("comment", "") for f in self.read(table).schema.fields}
         for column, text in columns.items():
             if column in current and current[column] != text:
-                self.spark.sql(f"ALTER TABLE {target} ALTER COLUMN `{column}` COMMENT '{_sql_str(text)}'")
+                self.spark.sql(f"ALTER TABLE {target} ALTER COLUMN `{column}` COMMENT '{sql_str(text)}'")
                 changes += 1
         return changes
 
@@ -292,9 +304,9 @@ class Lake:
         else:
             if current is not None:
                 self.spark.sql(f"DROP TABLE IF EXISTS {name}")
-            self.spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION '{_sql_str(location)}'")
+            self.spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION '{sql_str(location)}'")
         if comment is not None:
-            self.spark.sql(f"COMMENT ON TABLE {name} IS '{_sql_str(comment)}'")
+            self.spark.sql(f"COMMENT ON TABLE {name} IS '{sql_str(comment)}'")
 
     def _catalog_location(self, name: str) -> str | None:
         layer_db, _, table_name = name.replace("`", "").partition(".")
@@ -325,14 +337,11 @@ def _same_location(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
-def _sql_str(value: str) -> str:
+def sql_str(value: str) -> str:
+    """`value` escaped for a single-quoted Spark SQL string literal (without the quotes)."""
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def table_location(config: Config, table: str) -> str:
-    """Where `table` lives under `config`'s lake, without a Spark session (the same rule as `Lake.path`)."""
-    layer, name = split_table(table)
-    root = config.paths.lake
-    if is_uri(root):
-        return posixpath.join(root.rstrip("/"), layer, name)
-    return str(Path(root).expanduser().resolve() / layer / name)
+    """Where `table` lives under `config`'s lake, without a Spark session (`Lake.path`'s rule)."""
+    return table_path(lake_root(config.paths.lake), table)

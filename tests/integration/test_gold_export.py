@@ -18,6 +18,7 @@ from moto import mock_aws
 from pyspark.sql import SparkSession
 
 from tests.integration.test_gold_fixtures import DESCRIPTION_0, built_gold, job_args
+from udp import tables
 from udp.config import Config
 from udp.gold import commands
 from udp.gold.export import export_snapshot
@@ -108,6 +109,29 @@ def test_exported_csv_read_back_matches_the_gold_tables_row_for_row(
         table = lake.read(TABLES[dataset]).select(*header).collect()
         from_gold = sorted(tuple(r) for r in table)
         assert from_csv == [tuple(x.replace("\n", " ") if isinstance(x, str) else x for x in r) for r in from_gold]
+
+
+def test_no_personal_data_reaches_the_gold_datasets_or_the_export(
+    spark: SparkSession, exported: Path, built: Config
+) -> None:
+    lake = Lake(spark, built)
+    customers = tables.table(tables.CUSTOMERS)
+    tagged = [c for c in lake.read(tables.CUSTOMERS).columns if customers.holds_pii(c)]
+    assert {"email", "phone", "first_name", "date_of_birth", "postcode_district"} <= set(tagged)
+    personal = {
+        str(v) for r in lake.read(tables.CUSTOMERS).select(*tagged).collect() for v in r if v is not None
+    }  # every tagged value of every golden record: First0, c0@example.org, 1960-01-01, LS1 ...
+    cells = set()
+    for dataset, name in TABLES.items():
+        assert not tables.table(name).pii
+        header, rows = read_csv(exported / dataset / f"{dataset}-00000.csv")
+        columns = {*header, *lake.read(name).columns}
+        assert not [
+            c for c in columns if any(t.holds_pii(c.lower()) for t in tables.pii_tables() if t.layer != "bronze")
+        ]
+        cells |= {cell for row in rows for cell in row}
+    assert personal
+    assert not personal & cells
 
 
 def test_the_textual_field_is_quoted_with_backslash_escapes(exported: Path) -> None:

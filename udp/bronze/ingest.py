@@ -29,19 +29,21 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.storagelevel import StorageLevel
 
+from udp import tables
 from udp.bronze import parse, validate
 from udp.bronze.drift import DriftNote, csv_header_drift, csv_header_problems, enforce_policy, schema_drift
 from udp.bronze.files import RawFile, byte_order_mark, list_files, read_first_line
 from udp.bronze.reasons import REASONS
 from udp.contracts import Reference, SourceContract, check_contracts, dependency_order
 from udp.errors import ContractError
+from udp.lake import sql_str
 
 if TYPE_CHECKING:
     from udp.config import Config
     from udp.lake import Lake
 
-QUARANTINE = "bronze._quarantine"
-INGEST_LOG = "bronze._ingest_log"
+QUARANTINE = tables.BRONZE_QUARANTINE
+INGEST_LOG = tables.INGEST_LOG
 DONE = ("ingested", "empty")
 
 QUARANTINE_SCHEMA = T.StructType(
@@ -313,7 +315,7 @@ class Batch:
         )
 
     def _reference_check(self, ref: Reference, row_id: str | None = None) -> validate.Transform:
-        table = f"bronze.{ref.source}"
+        table = tables.bronze(ref.source)
         keys = self.lake.read(table).select(ref.key)
         return validate.with_reference_check(ref, keys, table=f"{table}.{ref.key}", row_id=row_id)
 
@@ -424,7 +426,7 @@ class Batch:
             F.lit(self.batch_id).alias("_batch_id"),
             F.xxhash64(*business).alias("_record_hash"),
         )
-        table = f"bronze.{self.name}"
+        table = tables.bronze(self.name)
         before = self.lake.version(table)
         self.lake.replace_where(out, table, _in(files), merge_schema=self.contract.drift == "evolve")
         return _committed_rows(self.lake, table, before)
@@ -530,7 +532,7 @@ def write_ingest_log(
     ]
     df = lake.spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
     if merge:
-        lake.merge(df, INGEST_LOG, ["path"])
+        lake.merge(df, INGEST_LOG)
     else:
         lake.append(df, INGEST_LOG)
 
@@ -569,4 +571,4 @@ def _same_charset(a: str, b: str) -> bool:
 
 
 def _sql_quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return f"'{sql_str(value)}'"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from udp import tables
 from udp.bronze.ingest import INGEST_LOG, QUARANTINE, SourceResult, ingest
 from udp.config import Config
 from udp.errors import ContractError
@@ -40,7 +41,7 @@ def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summar
     results = ingest(spark, lake, config, only=args.source)
     # Only what this run wrote: a metastore round trip per table took a fifth of a run that found nothing new.
     written = [r for r in results if r.files]
-    for table in [*(f"bronze.{r.source}" for r in written), *((QUARANTINE, INGEST_LOG) if written else ())]:
+    for table in [*(tables.bronze(r.source) for r in written), *((QUARANTINE, INGEST_LOG) if written else ())]:
         if lake.exists(table):
             lake.register(table)
     summary = summarise(results, lake)

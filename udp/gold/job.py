@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, Row, SparkSession
 
+from udp import tables
 from udp.config import Config
 from udp.gold.build import TableWrite, with_column_comments, write_if_changed, write_partitions
 from udp.gold.customer360 import to_customer_360
@@ -35,10 +36,6 @@ from udp.lake import Lake
 from udp.runner import add_config_args, run_job
 from udp.summary import Summary
 
-SILVER_TOUCHPOINTS = "silver.touchpoints"
-SILVER_ITEMS = "silver.items"
-SILVER_CUSTOMERS = "silver.customers"
-
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gold", description="Build the gold Personalize datasets and customer_360.")
@@ -50,9 +47,9 @@ def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summar
     now = dt.datetime.now(dt.UTC)
     lake = Lake(spark, config)
     gold = config.gold
-    touchpoints = lake.read(SILVER_TOUCHPOINTS)
-    items = lake.read(SILVER_ITEMS)
-    customers = lake.read(SILVER_CUSTOMERS)
+    touchpoints = lake.read(tables.TOUCHPOINTS)
+    items = lake.read(tables.ITEMS)
+    customers = lake.read(tables.CUSTOMERS)
 
     inputs = touchpoints.transform(count_interaction_inputs(gold.interactions)).collect()
     writes = [

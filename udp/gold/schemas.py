@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from udp import tables
 from udp.errors import UdpError
 from udp.gold.settings import FieldSpec, GoldSettings
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 NAMESPACE = "com.amazonaws.personalize.schema"
 DATASETS = ("interactions", "items", "users")
 RECORD_NAMES = {"interactions": "Interactions", "items": "Items", "users": "Users"}
-TABLES = {d: f"gold.personalize_{d}" for d in DATASETS}
+TABLES = {d: tables.PERSONALIZE_DATASETS[d] for d in DATASETS}
 
 # Required fields of each dataset type and their Avro types (never null).
 REQUIRED_FIELDS: dict[str, dict[str, str]] = {

@@ -8,6 +8,7 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from udp import tables
 from udp.config import Config
 from udp.errors import InputPathError
 from udp.gold.customer360 import PROFILE_COLUMNS, channel_prefix
@@ -17,8 +18,8 @@ from udp.gold.settings import FieldSpec, GoldSettings
 from udp.models import SILVER_CUSTOMERS_DDL
 
 INTERACTIONS, ITEMS, USERS = (TABLES[d] for d in DATASETS)
-CUSTOMER_360 = "gold.customer_360"
-PREFLIGHT = "gold.personalize_preflight"
+CUSTOMER_360 = tables.CUSTOMER_360
+PREFLIGHT = tables.PERSONALIZE_PREFLIGHT
 
 PREFLIGHT_DDL = (
     "run_id STRING, snapshot STRING, source STRING, location STRING, checked_at TIMESTAMP, dataset STRING, "
@@ -108,11 +109,11 @@ def personalize_table(settings: GoldSettings, dataset: str) -> TableDoc:
     """The gold table of one Personalize dataset."""
     specs: Mapping[str, FieldSpec]
     if dataset == "interactions":
-        specs, source = settings.interactions.fields, "silver.touchpoints"
+        specs, source = settings.interactions.fields, tables.TOUCHPOINTS
     elif dataset == "items":
-        specs, source = settings.items.fields, "silver.items"
+        specs, source = settings.items.fields, tables.ITEMS
     else:
-        specs, source = settings.users.fields, "silver.customers"
+        specs, source = settings.users.fields, tables.CUSTOMERS
     columns = []
     for f in dataset_fields(settings, dataset):
         kind = f.spark_type.upper()

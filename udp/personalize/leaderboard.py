@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from udp import tables
 from udp.personalize.metrics import METRIC_KEYS
 from udp.personalize.recipes import BASELINE
 from udp.summary import format_table
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from udp.lake import Lake
     from udp.personalize.resources import VersionMetrics
 
-LEADERBOARD = "gold.recipe_leaderboard"
+LEADERBOARD = tables.RECIPE_LEADERBOARD
 COMMENT = "One row per trained Personalize solution version: recipe, snapshot, Personalize's offline metrics"
 SHORT = {
     "coverage": "coverage",
@@ -82,7 +83,7 @@ def write_leaderboard(lake: Lake, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
     frame = lake.spark.createDataFrame([dict(r) for r in rows], schema())
-    lake.merge(frame, LEADERBOARD, ["solution_version_arn"])
+    lake.merge(frame, LEADERBOARD)
     lake.register(LEADERBOARD, COMMENT)
 
 

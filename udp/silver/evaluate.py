@@ -24,6 +24,7 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from udp import tables
 from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import Lake
@@ -31,9 +32,9 @@ from udp.runner import add_config_args, run_job
 from udp.silver import estimate, labels
 from udp.summary import Summary
 
-XREF = "silver.customer_xref"
-LINKS = "silver.customer_links"
-RECORDS = "silver.customer_records"
+XREF = tables.CUSTOMER_XREF
+LINKS = tables.CUSTOMER_LINKS
+RECORDS = tables.CUSTOMER_RECORDS
 TRUTH_COLUMNS = ("source", "source_key", "entity_id")
 UNMATCHED = "unmatched:"  # customer id prefix of a truth record missing from the xref (a cluster of its own)
 

@@ -18,8 +18,12 @@ from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
-from udp.silver.job import CUSTOMERS, HISTORY, LINKS, RECORDS, XREF
 from udp.summary import Summary
+from udp.tables import CUSTOMER_ID_HISTORY as HISTORY
+from udp.tables import CUSTOMER_LINKS as LINKS
+from udp.tables import CUSTOMER_RECORDS as RECORDS
+from udp.tables import CUSTOMER_XREF as XREF
+from udp.tables import CUSTOMERS
 
 SHOWN_KEYS = ("m_first", "m_last", "m_email", "m_phone", "m_postcode", "m_address", "m_dob", "m_loyalty")
 GOLDEN_SHOWN = ("first_name", "last_name", "email", "phone", "postcode", "date_of_birth", "loyalty_id")

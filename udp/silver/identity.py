@@ -31,8 +31,6 @@ HISTORY_SCHEMA = (
     "run_id STRING, event STRING, customer_id STRING, other_customer_id STRING, records INT, happened_at TIMESTAMP,"
     " xref_version BIGINT"
 )
-# One event per id change and xref version it changed from (-1: none yet), so writing a run's events again adds nothing.
-HISTORY_KEYS = ["xref_version", "event", "customer_id", "other_customer_id"]
 
 
 def new_id(seed: Column) -> Column:

@@ -25,6 +25,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
+from udp import tables
 from udp.config import Config
 from udp.errors import ConfigError
 from udp.lake import Lake
@@ -33,17 +34,17 @@ from udp.silver import blocking, cluster, golden, identity, items, labels, match
 from udp.silver.compare import Comparison, comparisons, with_comparison_levels
 from udp.summary import Summary
 
-RECORDS = "silver.customer_records"
-LINKS = "silver.customer_links"
-XREF = "silver.customer_xref"
-HISTORY = "silver.customer_id_history"
-CUSTOMERS = "silver.customers"
-MODEL = "silver.match_model"
-ITEMS = "silver.items"
-TOUCHPOINTS = "silver.touchpoints"
-QUARANTINE = "silver._quarantine"
-UNMATCHED = "silver._unmatched"  # ids of records merged into customer_records whose links are not written yet
-LABELS = labels.LABELS
+RECORDS = tables.CUSTOMER_RECORDS
+LINKS = tables.CUSTOMER_LINKS
+XREF = tables.CUSTOMER_XREF
+HISTORY = tables.CUSTOMER_ID_HISTORY
+CUSTOMERS = tables.CUSTOMERS
+MODEL = tables.MATCH_MODEL
+ITEMS = tables.ITEMS
+TOUCHPOINTS = tables.TOUCHPOINTS
+QUARANTINE = tables.SILVER_QUARANTINE
+UNMATCHED = tables.UNMATCHED  # ids of records merged into customer_records whose links are not written yet
+LABELS = tables.MATCH_LABELS
 
 
 @dataclass
@@ -81,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def customer_sources(config: Config, lake: Lake) -> list[str]:
-    return [n for n, c in config.sources.items() if c.entity == "customer" and lake.exists(f"bronze.{n}")]
+    return [n for n, c in config.sources.items() if c.entity == "customer" and lake.exists(tables.bronze(n))]
 
 
 @dataclass
@@ -106,15 +107,15 @@ class SilverRun:
         saved in silver._unmatched before the merge, because after it the records themselves no longer show them.
         """
         lake, config = self.lake, self.config
-        bronze = {n: lake.read(f"bronze.{n}") for n in customer_sources(config, lake)}
+        bronze = {n: lake.read(tables.bronze(n)) for n in customer_sources(config, lake)}
         fresh = records.build_customer_records(bronze, config.sources, config.matching.standardise)
         changed = fresh.select("record_id", "record_hash")
         if lake.exists(RECORDS):
             changed = changed.join(lake.read(RECORDS), ["record_id", "record_hash"], "left_anti")
         changed = changed.select("record_id")
         if not changed.isEmpty():
-            lake.merge(changed, UNMATCHED, ["record_id"], update=False)
-        lake.merge(fresh, RECORDS, ["record_id"], delete_missing="true")
+            lake.merge(changed, UNMATCHED, update=False)
+        lake.merge(fresh, RECORDS, delete_missing="true")
         # Read once and kept: every later step joins the records, often several times in one plan (two sides of each
         # blocking rule, both sides of a pair), and each Delta scan in a plan costs a Spark job to list its files.
         current = lake.read(RECORDS).persist(StorageLevel.MEMORY_AND_DISK)
@@ -158,7 +159,7 @@ class SilverRun:
                 decided = decided.transform(labels.with_labels(given))
             new_links = match.to_links(decided, version)
             links = new_links if full else self._untouched_links(current, touched, given).unionByName(new_links)
-            lake.merge(links, LINKS, ["left_id", "right_id"], delete_missing="true")
+            lake.merge(links, LINKS, delete_missing="true")
             if lake.exists(UNMATCHED) and not lake.read(UNMATCHED).isEmpty():
                 lake.delete(UNMATCHED, "true")  # their links are written: matched
         finally:
@@ -214,8 +215,8 @@ class SilverRun:
         assigned, event_rows = carry_ids(lake, clusters, self.run_id, self.now)
         if event_rows:  # before the xref that makes them: after it, a resumed run would find no change to record
             events = self.spark.createDataFrame(event_rows, identity.HISTORY_SCHEMA)
-            lake.merge(events, HISTORY, identity.HISTORY_KEYS, update=False)
-        lake.merge(identity.to_xref(assigned, current, links), XREF, ["record_id"], delete_missing="true")
+            lake.merge(events, HISTORY, update=False)
+        lake.merge(identity.to_xref(assigned, current, links), XREF, delete_missing="true")
         result.events.update(Counter(str(e["event"]) for e in event_rows))
         written = lake.read(XREF)
         given = self._labels()
@@ -228,23 +229,23 @@ class SilverRun:
         result.clusters, result.largest_cluster = (int(row["n"]), int(row["top"] or 0)) if row else (0, 0)
         with_ids = current.join(written.select("record_id", "customer_id"), "record_id")
         best = golden.golden_records(with_ids, self.config.matching.survivorship, self._enrichment())
-        lake.merge(best, CUSTOMERS, ["customer_id"], delete_missing="true")
+        lake.merge(best, CUSTOMERS, delete_missing="true")
         result.customers = lake.read(CUSTOMERS).count()
         return written
 
     def _enrichment(self) -> DataFrame | None:
         for name, contract in self.config.sources.items():
-            if contract.entity == "enrichment" and self.lake.exists(f"bronze.{name}"):
-                bronze = self.lake.read(f"bronze.{name}")
+            if contract.entity == "enrichment" and self.lake.exists(tables.bronze(name)):
+                bronze = self.lake.read(tables.bronze(name))
                 latest = records.latest_versions(bronze, contract.key, contract.event_time)
                 return latest.select(*[F.expr(expr).alias(col) for col, expr in contract.mapping.items()])
         return None
 
     def build_items(self) -> DataFrame | None:
         for name, contract in self.config.sources.items():
-            if contract.entity == "item" and self.lake.exists(f"bronze.{name}"):
-                conformed = items.to_items(self.lake.read(f"bronze.{name}"), contract)
-                self.lake.merge(conformed, ITEMS, ["item_id"], delete_missing="true")
+            if contract.entity == "item" and self.lake.exists(tables.bronze(name)):
+                conformed = items.to_items(self.lake.read(tables.bronze(name)), contract)
+                self.lake.merge(conformed, ITEMS, delete_missing="true")
                 catalogue = self.lake.read(ITEMS)
                 self.result.items = catalogue.count()
                 return catalogue
@@ -256,9 +257,9 @@ class SilverRun:
         frames = []
         for name, contract in self.config.sources.items():
             is_events = contract.entity == "touchpoint" or (contract.entity == "customer" and bool(contract.touchpoint))
-            if not is_events or not lake.exists(f"bronze.{name}"):
+            if not is_events or not lake.exists(tables.bronze(name)):
                 continue
-            canonical = touchpoints.to_canonical_touchpoints(lake.read(f"bronze.{name}"), name, contract)
+            canonical = touchpoints.to_canonical_touchpoints(lake.read(tables.bronze(name)), name, contract)
             frames.append(touchpoints.resolve_customers(canonical, contract.customer_keys, with_ids))
         if not frames:
             return
@@ -268,8 +269,8 @@ class SilverRun:
         stitched = touchpoints.stitch(combined, self.config.matching.touchpoints)
         known = catalogue if catalogue is not None else self.spark.createDataFrame([], "item_id STRING")
         good, bad = touchpoints.split_rejects(stitched, known)
-        lake.merge(good, TOUCHPOINTS, ["source", "touchpoint_id"], delete_missing="true", partition_by=["event_date"])
-        lake.merge(bad, QUARANTINE, ["source", "touchpoint_id"], delete_missing="true")
+        lake.merge(good, TOUCHPOINTS, delete_missing="true", partition_by=tables.table(TOUCHPOINTS).partitioned_by)
+        lake.merge(bad, QUARANTINE, delete_missing="true")
         for r in lake.read(TOUCHPOINTS).groupBy("identity_method").count().collect():
             result.touchpoints[r["identity_method"]] = int(r["count"])
         for r in lake.read(QUARANTINE).groupBy("reason_code").count().collect():
@@ -283,7 +284,7 @@ def carry_ids(lake: Lake, clusters: DataFrame, run_id: str, now: dt.datetime) ->
 
     Each event carries the xref version it was computed from: a run killed after writing the events but before the
     xref recomputes the same events from the same version when resumed, and the history's insert-only merge on
-    identity.HISTORY_KEYS adds none of them twice."""
+    key (udp/tables.py) adds none of them twice."""
     version = lake.version(XREF)
     previous = None
     if version >= 0:

@@ -19,11 +19,12 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from udp import tables
 from udp.errors import InputPathError, UdpError
 
 Transform = Callable[[DataFrame], DataFrame]
 
-LABELS = "silver.match_labels"
+LABELS = tables.MATCH_LABELS
 LABELS_SCHEMA = "left_id STRING, right_id STRING, label STRING, labelled_at TIMESTAMP, source_file STRING"
 LABELS_COMMENT = "People's verdicts on record pairs (udp review apply): one row per pair, the latest label wins"
 # column -> comment; types in LABELS_SCHEMA. The Delta column comments and docs/tables.md (`udp docs`) use these.
@@ -34,7 +35,7 @@ LABELS_COLUMNS = {
     "labelled_at": "When the label was applied (UTC)",
     "source_file": "The labelled file it was applied from",
 }
-PAIR_KEYS = ("left_id", "right_id")
+PAIR_KEYS = tables.keys(LABELS)
 YES, NO = "yes", "no"
 REJECTED = "rejected"
 # The rule of a labelled pair: `label <yes|no> (model: <decision>)`.

@@ -31,8 +31,9 @@ from udp.lake import Lake
 from udp.models import SURVIVING_ATTRIBUTES
 from udp.runner import add_config_args, run_job
 from udp.silver import labels
-from udp.silver.job import LINKS, RECORDS
 from udp.summary import Summary
+from udp.tables import CUSTOMER_LINKS as LINKS
+from udp.tables import CUSTOMER_RECORDS as RECORDS
 
 FORMATS = ("csv", "json")
 # Standardised display fields of silver.customer_records shown side by side: the model's surviving attributes that
@@ -138,7 +139,7 @@ def apply(spark: SparkSession, lake: Lake, args: argparse.Namespace) -> Summary:
     changed = fresh.transform(labels.changed_labels(existing))
     written = changed.count()
     if written:
-        lake.merge(changed, labels.LABELS, list(labels.PAIR_KEYS))
+        lake.merge(changed, labels.LABELS)
         lake.document(labels.LABELS, labels.LABELS_COMMENT, labels.LABELS_COLUMNS)
         lake.register(labels.LABELS)
     summary = Summary("review apply")
