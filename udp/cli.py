@@ -49,6 +49,9 @@ def _run(argv: Sequence[str]) -> int:
         return 0 if argv else 2
     stage, rest = argv[0], list(argv[1:])
     if stage == "pipeline":
+        code = _check_stages(rest)
+        if code:
+            return code
         for name in PIPELINE:
             code = _run([name, *rest])
             if code:
@@ -60,12 +63,32 @@ def _run(argv: Sequence[str]) -> int:
     return int(module.main(rest))
 
 
+def _check_stages(argv: Sequence[str]) -> int:
+    """Every stage's own pre-Spark check (arguments, input folders, matching names) before the first one starts."""
+    for name in PIPELINE:
+        module = importlib.import_module(STAGES[name])
+        check = getattr(module, "check", None)
+        if check is None:
+            continue
+        args = module.parser().parse_args(list(argv))
+        try:
+            check(config_from_args(args), args)
+        except UdpError as error:
+            return fail(error)
+    return 0
+
+
 def _config(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="udp config", description="Print the resolved configuration as JSON.")
+    parser = argparse.ArgumentParser(
+        prog="udp config", description="Check the configuration (matching names included) and print it as JSON."
+    )
     add_config_args(parser)
     args = parser.parse_args(argv)
+    from udp.silver.checks import check_matching  # pyspark and pandas: loaded only for this command
+
     try:
         config = config_from_args(args)
+        check_matching(config.matching)
     except UdpError as error:
         return fail(error)
     print(json.dumps(_to_plain(config), indent=2))

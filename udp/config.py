@@ -333,31 +333,26 @@ def _apply_override(merged: dict[str, Any], prov: dict[str, str], removed: dict[
 
 
 def _split_key(key: str) -> tuple[str, ...]:
-    """Split a dotted key using the schema, so `spark.conf.spark.sql.x` keeps `spark.sql.x` as one map key."""
+    """Split a dotted key using the schema, so `spark.conf.spark.sql.x` keeps `spark.sql.x` as one map key, while a
+    mapping of sections or of mappings (`sources.crm.mapping`, `matching.training.fixed_m.address.postcode`) takes
+    one part per level."""
     parts = key.split(".")
-    cls: Any = Config
+    hint: Any = Config
     out: list[str] = []
     i = 0
     while i < len(parts):
-        out.append(parts[i])
-        hint = _field_types(cls).get(parts[i]) if dataclasses.is_dataclass(cls) else None
-        i += 1
-        if hint is None:
-            continue
-        base = _strip_optional(hint)
-        if dataclasses.is_dataclass(base):
-            cls = base
-        elif _is_mapping(base) and i < len(parts):
-            value_type = typing.get_args(base)[1]
-            if dataclasses.is_dataclass(_strip_optional(value_type)):
-                out.append(parts[i])
-                i += 1
-                cls = _strip_optional(value_type)
-            else:
-                out.append(".".join(parts[i:]))
+        base = _strip_optional(hint) if hint is not None else None
+        if base is not None and _is_mapping(base):
+            value_type = _strip_optional(typing.get_args(base)[1])
+            if not (dataclasses.is_dataclass(value_type) or _is_mapping(value_type)):
+                out.append(".".join(parts[i:]))  # a map of values: the rest is one key, dots and all
                 break
+            out.append(parts[i])
+            hint = value_type
         else:
-            cls = None
+            out.append(parts[i])
+            hint = _field_types(base).get(parts[i]) if base is not None and dataclasses.is_dataclass(base) else None
+        i += 1
     return tuple(out)
 
 

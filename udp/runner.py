@@ -99,7 +99,7 @@ class JobEntry:
 # jobs/<name>.py -> the module it runs. Each job file is a thin `from <module> import main` entry point.
 JOBS: dict[str, JobEntry] = {
     "bronze_ingest": JobEntry("udp.bronze.job", check="check"),
-    "silver_build": JobEntry("udp.silver.job"),
+    "silver_build": JobEntry("udp.silver.job", check="check"),
     "gold_build": JobEntry("udp.gold.job"),
     "gold_export": JobEntry("udp.gold.commands", main="export_main", parser="export_parser", check="check_export"),
     "personalize_driver": JobEntry("udp.personalize.job"),

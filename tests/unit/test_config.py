@@ -248,3 +248,9 @@ def test_an_error_in_an_appended_item_names_the_overlay(tmp_path: Path) -> None:
     appended = len(load_config([LOCAL], env={}).matching.blocking.rules)  # the new item's index
     with pytest.raises(ConfigError, match=rf"o\.yaml: unknown key 'matching\.blocking\.rules\.{appended}\.nme'"):
         load_config([conf], env={})
+
+
+def test_set_reaches_into_a_mapping_of_mappings_one_level_per_part() -> None:
+    cfg = load_config([LOCAL], ["matching.training.fixed_m.address.postcode=0.2", "spark.conf.spark.sql.x.y=1"], env={})
+    assert cfg.matching.training.fixed_m["address"] == {"postcode": 0.2}
+    assert cfg.spark.conf["spark.sql.x.y"] == "1"  # a map of values keeps the rest of the key whole

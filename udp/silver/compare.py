@@ -11,7 +11,7 @@ Spark built-ins (levenshtein, soundex, arrays_overlap) run at codegen speed; Jar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,6 +23,36 @@ from rapidfuzz.distance import JaroWinkler
 Transform = Callable[[DataFrame], DataFrame]
 NULL = -1
 FUZZY = 0.8  # Jaro-Winkler of a `fuzzy` name; both crosswise names at least this similar to read a swap
+
+
+# Every comparison's levels, strongest first (`else`, a clear disagreement, is implied): the names and labels that
+# configuration refers to (matching.guards, corroboration, compound_guards, training.fixed_m / fixed_u), known before
+# Spark starts. `comparisons()` builds exactly these; a Comparison whose levels differ is refused when it is built.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "first_name": ("exact", "nickname", "typo", "fuzzy", "initial"),
+    "last_name": ("exact", "typo", "fuzzy"),
+    "email": ("exact",),
+    "phone": ("exact_mobile", "exact_landline", "typo"),
+    "date_of_birth": ("exact", "day_month_swapped", "typo", "partial"),
+    "address": ("exact", "postcode", "street", "outward"),
+    "national_id": ("exact",),
+}
+
+
+def labels_of(name: str) -> tuple[str, ...]:
+    """The level labels of comparison `name`, `else` last (no Spark needed)."""
+    return (*LEVELS[name], "else")
+
+
+def level_problem(known: Mapping[str, Sequence[str]], name: str, labels: Sequence[str], key: str) -> str | None:
+    """What is wrong with naming levels `labels` of comparison `name` (`known`: comparison -> its labels) under
+    `key`, or None."""
+    if name not in known:
+        return f"{key}: unknown comparison {name!r}; comparisons: {', '.join(known)}"
+    unknown = [label for label in labels if label not in known[name]]
+    if unknown:
+        return f"{key}.{name}: unknown level(s) {', '.join(unknown)}; levels: {', '.join(known[name])}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,9 +74,14 @@ class Comparison:
     levels: tuple[Level, ...]
     helpers: tuple[tuple[str, Column], ...] = ()
 
+    def __post_init__(self) -> None:
+        built = tuple(lv.label for lv in self.levels)
+        if LEVELS.get(self.name) != built:
+            raise ValueError(f"comparison {self.name} has levels {built}; LEVELS says {LEVELS.get(self.name)}")
+
     @property
     def labels(self) -> tuple[str, ...]:
-        return (*(lv.label for lv in self.levels), "else")
+        return labels_of(self.name)
 
     def level(self) -> Column:
         """The level index (or -1 for null)."""

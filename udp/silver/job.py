@@ -31,6 +31,7 @@ from udp.errors import ConfigError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
 from udp.silver import blocking, cluster, golden, identity, items, labels, match, model, records, touchpoints, train
+from udp.silver.checks import check_matching
 from udp.silver.compare import Comparison, comparisons, with_comparison_levels
 from udp.summary import Summary
 
@@ -371,5 +372,10 @@ def summarise(result: SilverResult, lake: Lake) -> Summary:
     return summary
 
 
+def check(config: Config, args: argparse.Namespace) -> None:
+    """Before Spark starts: every name the matching configuration uses exists (udp/silver/checks.py)."""
+    check_matching(config.matching)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job(parser(), argv, run)
+    return run_job(parser(), argv, run, check)

@@ -21,7 +21,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from udp.errors import ConfigError
-from udp.silver.compare import Comparison, with_comparison_levels
+from udp.silver.compare import Comparison, level_problem, with_comparison_levels
 from udp.silver.model import Model, evidence, match_weight, prefixed, probability
 from udp.silver.records import MATCH_KEYS
 from udp.silver.settings import MatchingSettings
@@ -122,15 +122,11 @@ def shared_values(records: DataFrame, identifiers: Sequence[str], max_records: i
 
 def level_in(comparisons: Sequence[Comparison], name: str, labels: Sequence[str], key: str) -> Column:
     """True where comparison `name` is at one of `labels`; a clear error naming `key` for an unknown name or label."""
-    known = {c.name: c for c in comparisons}
-    if name not in known:
-        raise ConfigError(f"{key}: unknown comparison {name!r}; comparisons: {', '.join(known)}")
-    unknown = [label for label in labels if label not in known[name].labels]
-    if unknown:
-        raise ConfigError(
-            f"{key}.{name}: unknown level(s) {', '.join(unknown)}; levels: {', '.join(known[name].labels)}"
-        )
-    indices = [known[name].labels.index(label) for label in labels]
+    known = {c.name: c.labels for c in comparisons}
+    problem = level_problem(known, name, labels, key)
+    if problem:
+        raise ConfigError(problem)
+    indices = [known[name].index(label) for label in labels]
     return F.coalesce(F.col(f"c_{name}").isin(indices), F.lit(False))
 
 
