@@ -21,7 +21,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -467,67 +467,72 @@ def _describe(hint: Any) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, str(hint))
 
 
+_REFUSED = object()  # what a converter returns for a value its type does not take
+
+
+def _as_str(value: Any) -> Any:
+    # YAML turns `4` or `0.5` into numbers; a string key given a scalar number is what the user meant.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, (int, float)) else _REFUSED
+
+
+_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    bool: lambda v: v if isinstance(v, bool) else _REFUSED,
+    int: lambda v: v if isinstance(v, int) and not isinstance(v, bool) else _REFUSED,
+    float: lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else _REFUSED,
+    str: _as_str,
+}
+
+
 def _convert(hint: Any, value: Any, prov: Mapping[str, str], at: tuple[str, ...]) -> Any:
-    dotted = ".".join(at)
-
-    def wrong() -> ConfigError:
-        shown = "null" if value is None else repr(value)
-        return ConfigError(f"{_origin(prov, dotted)}: key '{dotted}' must be {_describe(hint)}, got {shown}")
-
+    """`value` as the type `hint` declares, or a ConfigError naming the key, what it must be and what it is."""
     if hint is Any:
         return value
-    if _is_union(hint):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _convert(option, value, prov, at)
-            except ConfigError:
-                continue
-        raise wrong()
+    converted = _convert_union(hint, value, prov, at) if _is_union(hint) else _convert_shaped(hint, value, prov, at)
+    if converted is _REFUSED:
+        dotted = ".".join(at)
+        shown = "null" if value is None else repr(value)
+        raise ConfigError(f"{_origin(prov, dotted)}: key '{dotted}' must be {_describe(hint)}, got {shown}")
+    return converted
+
+
+def _convert_union(hint: Any, value: Any, prov: Mapping[str, str], at: tuple[str, ...]) -> Any:
+    options = typing.get_args(hint)
+    if value is None and type(None) in options:
+        return None
+    for option in options:
+        if option is type(None):
+            continue
+        try:
+            return _convert(option, value, prov, at)
+        except ConfigError:
+            continue
+    return _REFUSED
+
+
+def _convert_shaped(hint: Any, value: Any, prov: Mapping[str, str], at: tuple[str, ...]) -> Any:
+    """A literal, a section, a mapping, a list or a scalar; `_REFUSED` when `value` is not of that shape."""
     origin = typing.get_origin(hint)
     if origin is Literal:
-        if value in typing.get_args(hint):
-            return value
-        raise wrong()
+        return value if value in typing.get_args(hint) else _REFUSED
     if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise wrong()
-        return _convert_dataclass(hint, value, prov, at)
+        return _convert_dataclass(hint, value, prov, at) if isinstance(value, dict) else _REFUSED
     if _is_mapping(hint):
         if not isinstance(value, dict):
-            raise wrong()
+            return _REFUSED
         value_type = typing.get_args(hint)[1]
         return {str(k): _convert(value_type, v, prov, (*at, str(k))) for k, v in value.items()}
     if origin in (list, tuple, Sequence):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise wrong()
+            return _REFUSED
         item_type = typing.get_args(hint)[0]
         return tuple(_convert(item_type, v, prov, (*at, str(i))) for i, v in enumerate(value))
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise wrong()
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise wrong()
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise wrong()
-    if hint is str:
-        # YAML turns `4` or `0.5` into numbers; a string key given a scalar number is what the user meant.
-        if isinstance(value, str):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, bool):
-            return str(value).lower()
-        raise wrong()
+    if hint in _SCALARS:
+        return _SCALARS[hint](value)
+    dotted = ".".join(at)
     raise ConfigError(f"{_origin(prov, dotted)}: key '{dotted}' has an unsupported type {hint!r}")  # pragma: no cover
 
 

@@ -125,33 +125,56 @@ def check_contracts(sources: Mapping[str, SourceContract], spark: SparkSession) 
 
 def check_contract(name: str, contract: SourceContract, spark: SparkSession) -> StructType:
     """Check one contract against itself; returns its schema."""
-    from pyspark.sql.types import ArrayType, DateType, StructType, TimestampType
-
     if not SOURCE_NAME.match(name):
         raise ContractError(f"source {name!r}: name must be lower-case letters, digits and _ (it names a table)")
+    parsed = _parsed_schema(name, contract, spark)
+    _check_columns(name, contract, parsed)
+    _check_reader(name, contract)
+    _check_formats(name, contract, parsed)
+    _check_targets(name, contract, parsed)
+    empty = spark.createDataFrame([], parsed)
+    _check_sql(empty, name, [("checks", c.rule) for c in contract.checks])
+    _check_sql(empty, name, [("references", r.expr) for r in contract.references])
+    mapped = [(f"mapping.{t}", e) for t, e in contract.mapping.items()]
+    mapped += [(f"touchpoint.{t}", e) for t, e in contract.touchpoint.items()]
+    _check_sql(_bronze_rows(spark, contract, parsed), name, mapped)
+    return parsed
+
+
+def _parsed_schema(name: str, contract: SourceContract, spark: SparkSession) -> StructType:
+    from pyspark.sql.types import StructType
+
     try:
         parsed = spark.createDataFrame([], contract.schema).schema
     except Exception as exc:  # pyspark raises several parse exception types across versions
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ContractError(f"source {name!r}: field 'schema' is not valid Spark DDL: {first}") from None
     assert isinstance(parsed, StructType)
-    columns = parsed.fieldNames()
+    return parsed
 
-    def need_column(field_name: str, column: str) -> None:
-        if column not in columns:
-            raise ContractError(
-                f"source {name!r}: field {field_name!r} names column {column!r}, which is not in the schema "
-                f"(columns: {', '.join(columns)})"
-            )
 
+def _need_column(name: str, schema: StructType, field_name: str, column: str) -> None:
+    columns = schema.fieldNames()
+    if column not in columns:
+        raise ContractError(
+            f"source {name!r}: field {field_name!r} names column {column!r}, which is not in the schema "
+            f"(columns: {', '.join(columns)})"
+        )
+
+
+def _check_columns(name: str, contract: SourceContract, schema: StructType) -> None:
+    """The key, event time and required columns are in the schema."""
     if not contract.key:
         raise ContractError(f"source {name!r}: field 'key' must list at least one column")
-    for column in contract.key:
-        need_column("key", column)
-    if contract.event_time:
-        need_column("event_time", contract.event_time)
-    for column in contract.required:
-        need_column("required", column)
+    named = [("key", c) for c in contract.key]
+    named += [("event_time", contract.event_time)] if contract.event_time else []
+    named += [("required", c) for c in contract.required]
+    for field_name, column in named:
+        _need_column(name, schema, field_name, column)
+
+
+def _check_reader(name: str, contract: SourceContract) -> None:
+    """Reader options, encoding and delimiter are ones Spark's reader takes."""
     for option in contract.options:
         if option not in READER_OPTIONS:
             raise ContractError(
@@ -162,26 +185,38 @@ def check_contract(name: str, contract: SourceContract, spark: SparkSession) -> 
     _check_encoding(name, contract.encoding)
     if len(contract.delimiter) != 1:
         raise ContractError(f"source {name!r}: option 'delimiter' must be a single character")
-    types = {f.name: f.dataType for f in parsed.fields}
+
+
+def _check_formats(name: str, contract: SourceContract, schema: StructType) -> None:
+    """Every date and timestamp column of a text source has a pattern, and only those have one."""
+    from pyspark.sql.types import DateType, TimestampType
+
+    types = {f.name: f.dataType for f in schema.fields}
     for column in contract.formats:
-        need_column("formats", column)
+        _need_column(name, schema, "formats", column)
         if not isinstance(types[column], (DateType, TimestampType)):
             raise ContractError(f"source {name!r}: field 'formats' has {column!r}, which is not a DATE or TIMESTAMP")
-    if contract.format != "parquet":
-        for column, dtype in types.items():
-            if isinstance(dtype, (DateType, TimestampType)) and column not in contract.formats:
-                raise ContractError(
-                    f"source {name!r}: field 'formats' needs a pattern for {dtype.simpleString()} column {column!r} "
-                    f"(e.g. yyyy-MM-dd HH:mm:ss, or {ISO8601})"
-                )
+    if contract.format == "parquet":
+        return
+    for column, dtype in types.items():
+        if isinstance(dtype, (DateType, TimestampType)) and column not in contract.formats:
+            raise ContractError(
+                f"source {name!r}: field 'formats' needs a pattern for {dtype.simpleString()} column {column!r} "
+                f"(e.g. yyyy-MM-dd HH:mm:ss, or {ISO8601})"
+            )
+
+
+def _check_targets(name: str, contract: SourceContract, schema: StructType) -> None:
+    """What the source maps onto exists: model fields, touch point fields, customer keys, the exploded array."""
+    from pyspark.sql.types import ArrayType
+
     model = MODELS[contract.entity]
-    if model is not None:
-        for target in contract.mapping:
-            if target not in model:
-                raise ContractError(
-                    f"source {name!r}: field 'mapping' has {target!r}, which is not a {contract.entity} field "
-                    f"(fields: {', '.join(model)})"
-                )
+    unknown = [t for t in contract.mapping if model is not None and t not in model]
+    if unknown and model is not None:
+        raise ContractError(
+            f"source {name!r}: field 'mapping' has {unknown[0]!r}, which is not a {contract.entity} field "
+            f"(fields: {', '.join(model)})"
+        )
     if contract.touchpoint and contract.entity != "customer":
         raise ContractError(f"source {name!r}: field 'touchpoint' is for customer sources that also record events")
     for target in contract.touchpoint:
@@ -198,16 +233,9 @@ def check_contract(name: str, contract: SourceContract, spark: SparkSession) -> 
     if contract.explode is not None:
         if contract.entity != "touchpoint":
             raise ContractError(f"source {name!r}: field 'explode' applies only to touchpoint sources")
-        need_column("explode.column", contract.explode.column)
-        if not isinstance(types[contract.explode.column], ArrayType):
+        _need_column(name, schema, "explode.column", contract.explode.column)
+        if not isinstance(schema[contract.explode.column].dataType, ArrayType):
             raise ContractError(f"source {name!r}: field 'explode.column' must name an ARRAY column")
-    empty = spark.createDataFrame([], parsed)
-    _check_sql(empty, name, [("checks", c.rule) for c in contract.checks])
-    _check_sql(empty, name, [("references", r.expr) for r in contract.references])
-    mapped = [(f"mapping.{t}", e) for t, e in contract.mapping.items()]
-    mapped += [(f"touchpoint.{t}", e) for t, e in contract.touchpoint.items()]
-    _check_sql(_bronze_rows(spark, contract, parsed), name, mapped)
-    return parsed
 
 
 def dependency_order(sources: Mapping[str, SourceContract]) -> list[str]:

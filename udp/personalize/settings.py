@@ -220,7 +220,12 @@ def _check_solution(key: str, group: str, solution_key: str, s: SolutionSettings
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConfigError(f"key '{key}.recipe': unknown recipe {s.recipe!r}{hint}; recipes: {', '.join(RECIPES)}")
     _check_name(key, f"{group}-{solution_key}", what="solution name (<dataset_group>-<key>)")
-    recipe = RECIPES[s.recipe]
+    _check_training(key, s)
+    _check_deploy(key, s, RECIPES[s.recipe])
+
+
+def _check_training(key: str, s: SolutionSettings) -> None:
+    """What the solution trains on and how often."""
     if len(s.event_type) > 256:
         raise ConfigError(f"key '{key}.event_type' is longer than 256 characters")
     if s.event_value_threshold:
@@ -245,6 +250,10 @@ def _check_solution(key: str, group: str, solution_key: str, s: SolutionSettings
             f"key '{key}.training.between': trainingMode UPDATE works only with aws-user-personalization, not "
             f"{s.recipe} (use keep)"
         )
+
+
+def _check_deploy(key: str, s: SolutionSettings, recipe: Recipe) -> None:
+    """How the solution's versions are put to work: a campaign's sizes, batch inference, exploration."""
     d = s.deploy
     if d.min_tps < 1:
         raise ConfigError(f"key '{key}.deploy.min_tps' must be at least 1")
