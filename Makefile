@@ -11,7 +11,7 @@ MVN         := mvn -B -q -f $(POM)
 PYTEST_ARGS ?=
 DEMO_DIR    ?= demo
 
-.PHONY: setup setup-compat test test-recovery test-compat demo lint bench bench-scale clean rehearsal rehearsal-deps venv-archive
+.PHONY: setup setup-compat test test-fast test-recovery test-compat demo lint bench bench-scale clean rehearsal rehearsal-deps venv-archive
 
 setup: $(VENV)/.installed $(JARS)/spark-4.0/.fetched
 
@@ -86,6 +86,10 @@ COMPAT_PYTEST_ARGS ?= --deselect tests/silver/test_silver_recovery.py
 
 # Silver killed after every one of its commits, in a first and an incremental run, and resumed (22 silver runs, ~28
 # minutes); `make test` resumes four of them (tests/silver/test_silver_recovery.py says which and why).
+# The unit tests only (tests/unit: tiny inline frames, one Spark session, no end-to-end runs): the loop while working.
+test-fast: setup
+	$(call run_pytest,$(VENV),tests/unit)
+
 test-recovery: setup
 	$(call run_pytest,$(VENV),-m "" tests/silver/test_silver_recovery.py)
 

@@ -127,7 +127,7 @@ UNMATCHED = _add(
 # Gold: shaped for Amazon Personalize and for analysts. No raw PII (customer_360 only what include_pii lists).
 PERSONALIZE_INTERACTIONS = _add(
     "gold.personalize_interactions",
-    "Amazon Personalize Interactions dataset (partitioned by gold.interactions.partition_by)",
+    "Amazon Personalize Interactions dataset, partitioned by event_date or event_month (gold.interactions.partition)",
 )
 PERSONALIZE_ITEMS = _add("gold.personalize_items", "Amazon Personalize Items dataset", keys=("ITEM_ID",))
 PERSONALIZE_USERS = _add("gold.personalize_users", "Amazon Personalize Users dataset", keys=("USER_ID",))
