@@ -256,12 +256,13 @@ class Artifacts:
             tmp.replace(path)
 
 
-def build_artifacts(resolved: Resolved, dist: Path = DIST) -> Artifacts:
-    """The package and configuration archives, in memory and byte-for-byte reproducible."""
+def build_artifacts(resolved: Resolved, dist: Path | None = None) -> Artifacts:
+    """The package and configuration archives, in memory and byte-for-byte reproducible; written under `dist`
+    (default: the module's DIST, read when called)."""
     package = _zip([(str(p.relative_to(ROOT)), p.read_bytes()) for p in _package_files()])
     conf = _zip([(SHIPPED_CONF, resolved.text.encode("utf-8"))])
     digest = hashlib.sha256(package + conf).hexdigest()[:12]
-    return Artifacts(dist, digest, package, conf)
+    return Artifacts(DIST if dist is None else dist, digest, package, conf)
 
 
 def _package_files() -> list[Path]:
