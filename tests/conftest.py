@@ -74,3 +74,23 @@ def config(base_config: Config, tmp_path: Path) -> Config:
 @pytest.fixture
 def lake(spark: SparkSession, config: Config) -> Lake:
     return Lake(spark, config)
+
+
+# What the checkout holds before a test besides what its tools make (venvs, jars, caches, dist/). A test that leaves a
+# new entry there fails: tests write under their tmp_path, and `make rehearsal`, run beside the suite in CI, fails when
+# anything appears in the checkout while its cluster stages run.
+_TOOLS = {".git", ".venv", ".venv-compat", ".venv-runtime", ".jars", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+          "dist", "udp.egg-info"}  # fmt: skip
+
+
+def _checkout_entries() -> set[str]:
+    return {p.name for p in ROOT.iterdir() if p.name not in _TOOLS}
+
+
+@pytest.fixture(autouse=True)
+def _writes_nothing_into_the_checkout() -> Iterator[None]:
+    before = _checkout_entries()
+    yield
+    new = sorted(_checkout_entries() - before)
+    if new:
+        pytest.fail(f"the test wrote into the checkout {ROOT}: {new}", pytrace=False)
