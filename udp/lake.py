@@ -115,6 +115,12 @@ class Lake:
         row = self.delta_table(table).history(1).select("version", "operationMetrics").first()
         return (int(row["version"]), dict(row["operationMetrics"] or {})) if row else (-1, {})
 
+    def rows_written_since(self, table: str, before: int) -> int:
+        """Rows written by the commit after version `before` (0 when nothing was committed), from Delta's own
+        operation metrics."""
+        version, metrics = self.last_commit(table)
+        return 0 if version == before else int(metrics.get("numOutputRows", -1))
+
     def last_operation_metrics(self, table: str) -> dict[str, str]:
         """`operationMetrics` of the latest commit (e.g. numOutputRows, numTargetRowsInserted)."""
         return self.last_commit(table)[1]

@@ -14,7 +14,9 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from udp.bronze import ingest as ingest_module
-from udp.bronze.ingest import INGEST_LOG, QUARANTINE, QUARANTINE_SCHEMA, ingest
+from udp.bronze.ingest import ingest
+from udp.bronze.ledger import INGEST_LOG
+from udp.bronze.quarantine import QUARANTINE, QUARANTINE_SCHEMA
 from udp.config import Config, load_config
 from udp.errors import SchemaDriftError
 from udp.lake import Lake

@@ -10,8 +10,9 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
-from udp.bronze.ingest import INGEST_LOG, QUARANTINE
 from udp.bronze.job import run
+from udp.bronze.ledger import INGEST_LOG
+from udp.bronze.quarantine import QUARANTINE
 from udp.config import Config
 from udp.generate import generate
 from udp.lake import Lake

@@ -15,7 +15,8 @@ from pyspark.sql import SparkSession
 from udp import session
 from udp.bronze import ingest as ingest_module
 from udp.bronze import job
-from udp.bronze.ingest import INGEST_LOG, ingest
+from udp.bronze.ingest import ingest
+from udp.bronze.ledger import INGEST_LOG
 from udp.config import Config, load_config
 from udp.lake import Lake
 
@@ -72,7 +73,7 @@ def test_a_rerun_that_finds_nothing_new_reads_only_the_ingest_log(
 
     for name in TOUCHING:
         monkeypatch.setattr(Lake, name, spy(name, getattr(Lake, name)))
-    monkeypatch.setattr(ingest_module, "Batch", None)  # any parse of a file would fail
+    monkeypatch.setattr(ingest_module, "read_batch", None)  # any parse of a file would fail
 
     results = ingest(spark, lake, config, now=NOW + dt.timedelta(hours=1))
 

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pyspark.sql import SparkSession
 
 from udp import tables
-from udp.bronze.ingest import INGEST_LOG, QUARANTINE, SourceResult, ingest
+from udp.bronze.ingest import SourceResult, ingest
+from udp.bronze.ledger import INGEST_LOG
+from udp.bronze.quarantine import QUARANTINE
 from udp.config import Config
 from udp.errors import ContractError
 from udp.lake import Lake, require_input_dir
