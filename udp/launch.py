@@ -33,23 +33,18 @@ the resolved configuration and every command or AWS call (as the `aws` CLI line 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
-import io
-import json
 import os
 import shlex
-import subprocess
 import sys
-import time
-import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DIST = ROOT / "dist"
+from udp.artifacts import ROOT, SHIPPED_CONF, Artifacts, build_artifacts
+from udp.submit import Action, AwsCall, Command, Upload, execute, wait
+
 DELTA_CONFS = [
     "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -59,11 +54,7 @@ DELTA_CONFS = [
 EMR_DELTA_JAR = "/usr/share/aws/delta/lib/delta-spark.jar"
 EMR_DELTA_JARS = f"{EMR_DELTA_JAR},/usr/share/aws/delta/lib/delta-storage.jar"
 GLUE_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
-ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)
-SHIPPED_CONF = "udp.yaml"  # the resolved configuration's name inside conf-<digest>.zip (extracted as ./conf/udp.yaml)
 ENVS = ("local", "cluster", "emr", "emr-serverless")
-FINAL_STEP_STATES = {"COMPLETED": 0, "FAILED": 1, "CANCELLED": 1, "INTERRUPTED": 1}
-FINAL_RUN_STATES = {"SUCCESS": 0, "FAILED": 1, "CANCELLED": 1}
 
 
 class LaunchError(Exception):
@@ -212,126 +203,8 @@ def _check_job_args(job: str, argv: list[str], config: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Artifacts
+# The actions for each environment (udp/submit.py runs them)
 # --------------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Artifacts:
-    """What udp ships to a cluster: the package and the resolved configuration (as an archive, and as a file for a
-    driver that runs here). Names carry a digest of their content, so concurrent launches never overwrite each
-    other's files, here or under --artifacts, and the same code and configuration give the same names."""
-
-    folder: Path
-    digest: str
-    package_bytes: bytes
-    conf_bytes: bytes
-
-    @property
-    def package(self) -> Path:
-        return self.folder / f"udp-{self.digest}.zip"
-
-    @property
-    def conf_archive(self) -> Path:
-        return self.folder / f"conf-{self.digest}.zip"
-
-    @property
-    def conf_file(self) -> Path:
-        return self.folder / f"conf-{self.digest}" / SHIPPED_CONF
-
-    def write(self) -> None:
-        """Write the three files (the launcher does this only when it really launches, never for --dry-run). Their
-        names carry the digest of their content, so one that exists already is left as it is."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.conf_file.parent.mkdir(parents=True, exist_ok=True)
-        for path, data in (
-            (self.package, self.package_bytes),
-            (self.conf_archive, self.conf_bytes),
-            (self.conf_file, _unzip_one(self.conf_bytes)),
-        ):
-            if path.exists():
-                continue
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-
-
-def build_artifacts(resolved: Resolved, dist: Path | None = None) -> Artifacts:
-    """The package and configuration archives, in memory and byte-for-byte reproducible; written under `dist`
-    (default: the module's DIST, read when called)."""
-    package = _zip([(str(p.relative_to(ROOT)), p.read_bytes()) for p in _package_files()])
-    conf = _zip([(SHIPPED_CONF, resolved.text.encode("utf-8"))])
-    digest = hashlib.sha256(package + conf).hexdigest()[:12]
-    return Artifacts(DIST if dist is None else dist, digest, package, conf)
-
-
-def _package_files() -> list[Path]:
-    return sorted(p for p in (ROOT / "udp").rglob("*") if _shippable(p))
-
-
-def _shippable(path: Path) -> bool:
-    return path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".json", ".yaml")
-
-
-def _zip(members: Sequence[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members:
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
-    return buffer.getvalue()
-
-
-def _unzip_one(data: bytes) -> bytes:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return zf.read(SHIPPED_CONF)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Actions: commands run here and AWS calls
-# --------------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Command:
-    """A process the launcher runs (spark-submit), with the variables it adds to the environment."""
-
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    unset: tuple[str, ...] = ()
-
-    def shell(self) -> str:
-        prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
-        return f"{prefix} {shlex.join(self.argv)}".strip()
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A local artifact copied to S3."""
-
-    source: Path
-    target: str
-
-    def shell(self) -> str:
-        return shlex.join(["aws", "s3", "cp", str(self.source), self.target])
-
-
-@dataclass(frozen=True)
-class AwsCall:
-    """One AWS API call (boto3), printed as the `aws` CLI line that makes the same request."""
-
-    service: str
-    operation: str  # boto3's snake_case name
-    params: dict[str, Any]
-
-    def shell(self) -> str:
-        cli_op = self.operation.replace("_", "-")
-        return shlex.join(["aws", self.service, cli_op, "--cli-input-json", json.dumps(self.params)])
-
-
-Action = Command | Upload | AwsCall
 
 
 def local_jars() -> list[str]:
@@ -514,108 +387,8 @@ def plan(args: argparse.Namespace, job_args: Sequence[str]) -> Plan:
     if args.wait and not (args.env == "emr-serverless" or (args.env == "emr" and args.cluster_id)):
         raise LaunchError("--wait applies to --env emr with --cluster-id and to --env emr-serverless")
     resolved = resolve(args, job_args)
-    out = build_artifacts(resolved)
+    out = build_artifacts(resolved.text)
     return Plan(resolved, out, ACTIONS[args.env](args, resolved, out))
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Running, and waiting for what was submitted
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def aws_client(service: str) -> Any:
-    """A boto3 client from the standard chain (credentials, region, AWS_ENDPOINT_URL_<SERVICE>)."""
-    import boto3
-
-    return boto3.client(service)
-
-
-def execute(
-    actions: Sequence[Action],
-    *,
-    client: Callable[[str], Any] = aws_client,
-    say: Callable[[str], None] = print,
-) -> tuple[int, list[dict[str, Any]]]:
-    """Run the actions in order; returns the first non-zero exit code (or 0) and the AWS calls' responses."""
-    responses: list[dict[str, Any]] = []
-    for action in actions:
-        if isinstance(action, Command):
-            say(f"+ {action.shell()}")
-            env = {k: v for k, v in os.environ.items() if k not in action.unset}
-            code = subprocess.call(action.argv, env={**env, **action.env}, cwd=ROOT)
-            if code:
-                return code, responses
-        elif isinstance(action, Upload):
-            bucket, _, key = action.target.removeprefix("s3://").partition("/")
-            say(f"+ {action.shell()}")
-            client("s3").upload_file(str(action.source), bucket, key)
-        else:
-            say(f"+ {action.service} {action.operation}")
-            responses.append(getattr(client(action.service), action.operation)(**action.params))
-    return 0, responses
-
-
-def wait_for_step(
-    emr: Any, cluster_id: str, step_id: str, *, poll: float, say: Callable[[str], None] = print,
-    sleep: Callable[[float], None] = time.sleep,
-) -> int:  # fmt: skip
-    """Poll an EMR step until it ends; print state changes and where its logs are; 0 when COMPLETED."""
-    log_uri = emr.describe_cluster(ClusterId=cluster_id)["Cluster"].get("LogUri", "")
-    where = f"{log_uri.rstrip('/')}/{cluster_id}/steps/{step_id}/" if log_uri else "(the cluster has no LogUri)"
-    say(f"step {step_id} on {cluster_id}: logs (stderr has the driver's output in cluster mode) at {where}")
-    last = ""
-    while True:
-        status = emr.describe_step(ClusterId=cluster_id, StepId=step_id)["Step"]["Status"]
-        state = status["State"]
-        if state != last:
-            say(f"step {step_id}: {state}")
-            last = state
-        if state in FINAL_STEP_STATES:
-            if FINAL_STEP_STATES[state]:
-                details = status.get("FailureDetails", {})
-                reason = "; ".join(str(details[k]) for k in ("Reason", "Message", "LogFile") if details.get(k))
-                say(f"step {step_id} {state}: {reason or status.get('StateChangeReason', {}).get('Message', '')}")
-            return FINAL_STEP_STATES[state]
-        sleep(poll)
-
-
-def wait_for_job_run(
-    serverless: Any, application_id: str, job_run_id: str, *, poll: float, say: Callable[[str], None] = print,
-    sleep: Callable[[float], None] = time.sleep,
-) -> int:  # fmt: skip
-    """Poll an EMR Serverless job run until it ends; print state changes and its driver log; 0 on SUCCESS."""
-    last = ""
-    while True:
-        run = serverless.get_job_run(applicationId=application_id, jobRunId=job_run_id)["jobRun"]
-        state = run["state"]
-        if not last:
-            say(f"job run {job_run_id}: driver log at {_driver_log(run, application_id, job_run_id)}")
-        if state != last:
-            say(f"job run {job_run_id}: {state}")
-            last = state
-        if state in FINAL_RUN_STATES:
-            if FINAL_RUN_STATES[state]:
-                say(f"job run {job_run_id} {state}: {run.get('stateDetails', '')}")
-            return FINAL_RUN_STATES[state]
-        sleep(poll)
-
-
-def _driver_log(run: dict[str, Any], application_id: str, job_run_id: str) -> str:
-    monitoring = run.get("configurationOverrides", {}).get("monitoringConfiguration", {})
-    log_uri = monitoring.get("s3MonitoringConfiguration", {}).get("logUri")
-    if log_uri:
-        return f"{log_uri.rstrip('/')}/applications/{application_id}/jobs/{job_run_id}/SPARK_DRIVER/"
-    return f"the application's managed storage (aws emr-serverless get-dashboard-for-job-run --job-run-id {job_run_id})"
-
-
-def wait(
-    args: argparse.Namespace, responses: Sequence[dict[str, Any]], client: Callable[[str], Any] = aws_client
-) -> int:
-    if args.env == "emr":
-        [step_id] = responses[-1]["StepIds"]
-        return wait_for_step(client("emr"), args.cluster_id, step_id, poll=args.poll_seconds)
-    job_run_id = responses[-1]["jobRunId"]
-    return wait_for_job_run(client("emr-serverless"), args.application_id, job_run_id, poll=args.poll_seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

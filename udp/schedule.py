@@ -28,7 +28,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from udp import launch
+from udp import launch, submit
 
 # The daily run: (stage, job file, the job's own arguments before the configuration's).
 DAILY = (
@@ -55,9 +55,9 @@ def parser() -> argparse.ArgumentParser:
 
 def daily_steps(
     artifacts: str, config_args: Sequence[str], python: str | None = None
-) -> tuple[list[launch.Upload], list[dict[str, Any]]]:
+) -> tuple[list[submit.Upload], list[dict[str, Any]]]:
     """The artifacts to upload and the boto3-form EMR steps of one day, each as the launcher builds it."""
-    uploads: dict[str, launch.Upload] = {}
+    uploads: dict[str, submit.Upload] = {}
     steps = []
     for stage, job, own in DAILY:
         argv = ["--env", "emr", "--cluster-id", CLUSTER, "--artifacts", artifacts, "--step-name", f"udp daily {stage}"]
@@ -65,9 +65,9 @@ def daily_steps(
         plan = launch.plan(args, job_args)
         plan.artifacts.write()
         for action in plan.actions:
-            if isinstance(action, launch.Upload):
+            if isinstance(action, submit.Upload):
                 uploads.setdefault(action.target, action)
-            elif isinstance(action, launch.AwsCall):
+            elif isinstance(action, submit.AwsCall):
                 step = dict(action.params["Steps"][0])
                 steps.append({**step, "ActionOnFailure": "CANCEL_AND_WAIT"})  # a failed stage stops the day
     return list(uploads.values()), steps
@@ -128,7 +128,7 @@ with DAG(
 ''')
 
 
-def airflow_dag(steps: Sequence[dict[str, Any]], uploads: Sequence[launch.Upload]) -> str:
+def airflow_dag(steps: Sequence[dict[str, Any]], uploads: Sequence[submit.Upload]) -> str:
     """A DAG file: per stage an EmrAddStepsOperator and an EmrStepSensor, chained, once a day."""
     return DAG.substitute(
         uploads="\n".join(f"    {u.shell()}" for u in uploads),
@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = f"copy {out} into the Airflow dags folder and set the variable udp_emr_cluster_id"
     print(f"wrote {out}: {len(steps)} steps ({', '.join(s['Name'] for s in steps)})")
     if args.upload:
-        launch.execute(uploads)
+        submit.execute(uploads)
     else:
         print("upload the artifacts (or run again with --upload):")
         print("\n".join(f"  {u.shell()}" for u in uploads))

@@ -18,7 +18,7 @@ import yaml
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from udp import launch
+from udp import artifacts, launch, submit
 from udp.runner import JOBS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def shipped_config(p: launch.Plan) -> dict[str, Any]:
 
 def step_args(p: launch.Plan) -> list[str]:
     call = p.actions[-1]
-    assert isinstance(call, launch.AwsCall)
+    assert isinstance(call, submit.AwsCall)
     [step] = call.params["Steps"]
     return list(step["HadoopJarStep"]["Args"])
 
@@ -55,12 +55,12 @@ def test_emr_step_uploads_content_named_artifacts_and_adds_a_spark_step() -> Non
     )
     uploads, call = p.actions[:-1], p.actions[-1]
     digest = p.artifacts.digest
-    assert [u.target for u in uploads if isinstance(u, launch.Upload)] == [
+    assert [u.target for u in uploads if isinstance(u, submit.Upload)] == [
         f"s3://b/udp/udp-{digest}.zip",
         f"s3://b/udp/conf-{digest}.zip",
         "s3://b/udp/jobs/bronze_ingest.py",
     ]
-    assert isinstance(call, launch.AwsCall)
+    assert isinstance(call, submit.AwsCall)
     assert (call.service, call.operation) == ("emr", "add_job_flow_steps")
     assert call.params["JobFlowId"] == "j-ABC"
     args = step_args(p)
@@ -83,7 +83,7 @@ def test_the_driver_gets_the_bucket_resolved_at_launch_not_from_its_environment(
     assert config["matching"]["thresholds"]["match"] == 0.97
     assert "${" not in p.resolved.text
     [cmd] = p.actions
-    assert isinstance(cmd, launch.Command)
+    assert isinstance(cmd, submit.Command)
     assert cmd.argv[:3] == ["spark-submit", "--deploy-mode", "cluster"]
     assert cmd.argv[-3:] == ["jobs/silver_build.py", "--conf", "conf/udp.yaml"]
     assert "PYTHONPATH" in cmd.unset  # udp reaches the driver only as the zip
@@ -102,7 +102,7 @@ def test_the_shipped_file_loads_back_as_the_same_configuration(tmp_path: Path) -
 def test_a_config_mistake_fails_before_anything_is_written_or_submitted(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(launch, "DIST", tmp_path / "dist")
+    monkeypatch.setattr(artifacts, "DIST", tmp_path / "dist")
     argv = ["--env", "emr", "--cluster-id", "j-1", "--artifacts", "s3://b/u/", "jobs/silver_build.py"]
     assert launch.main([*argv, "--set", "matching.x=1"]) == 2
     err = capsys.readouterr().err
@@ -184,7 +184,7 @@ def test_cluster_ships_the_zip_delta_and_a_python_for_every_node() -> None:
         "--set", "paths.export=s3a://b/export",
     )  # fmt: skip
     [cmd] = p.actions
-    assert isinstance(cmd, launch.Command)
+    assert isinstance(cmd, submit.Command)
     argv = cmd.argv
     assert argv[argv.index("--master") + 1] == "spark://10.0.0.1:7077"
     assert argv[argv.index("--deploy-mode") + 1] == "client"
@@ -204,7 +204,7 @@ def test_emr_serverless_needs_a_python_with_udps_dependencies(capsys: pytest.Cap
         *[a for a in base if a != "--dry-run"][:-1], "--venv-archive", "s3://b/venv.tar.gz", "jobs/bronze_ingest.py"
     )
     call = p.actions[-1]
-    assert isinstance(call, launch.AwsCall)
+    assert isinstance(call, submit.AwsCall)
     assert call.operation == "start_job_run"
     driver = call.params["jobDriver"]["sparkSubmit"]
     assert driver["entryPoint"] == "s3://b/udp/jobs/bronze_ingest.py"
@@ -228,7 +228,7 @@ def test_emr_serverless_needs_a_python_with_udps_dependencies(capsys: pytest.Cap
 def test_local_passes_the_checked_config_arguments_through() -> None:
     p = plan("--env", "local", "jobs/bronze_ingest.py", "--set", "paths.raw=/tmp", "--source", "erp")
     [cmd] = p.actions
-    assert isinstance(cmd, launch.Command)
+    assert isinstance(cmd, submit.Command)
     assert cmd.argv[0].endswith("/spark-submit")
     assert any("delta-spark" in j for j in cmd.argv[cmd.argv.index("--jars") + 1].split(","))
     assert cmd.argv[-7:] == ["jobs/bronze_ingest.py", "--conf", "conf/local.yaml", "--set", "paths.raw=/tmp",
@@ -263,7 +263,7 @@ def _stubbed(service: str) -> tuple[Any, Stubber]:
 
 
 def test_emr_step_is_submitted_and_followed_to_completion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(launch, "DIST", tmp_path)
+    monkeypatch.setattr(artifacts, "DIST", tmp_path)
     args, job_args = launch.parse_args(
         ["--env", "emr", "--cluster-id", "j-1", "--artifacts", "s3://art/udp/", "--wait", "--poll-seconds", "0",
          "jobs/gold_build.py"]
@@ -281,12 +281,12 @@ def test_emr_step_is_submitted_and_followed_to_completion(tmp_path: Path, monkey
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="art")
         clients = {"s3": s3, "emr": emr}
-        code, responses = launch.execute(p.actions, client=clients.__getitem__, say=said.append)
+        code, responses = submit.execute(p.actions, client=clients.__getitem__, say=said.append)
         assert code == 0
         assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket="art")["Contents"]) == sorted(
             [f"udp/udp-{p.artifacts.digest}.zip", f"udp/conf-{p.artifacts.digest}.zip", "udp/jobs/gold_build.py"]
         )
-        assert launch.wait_for_step(emr, "j-1", responses[-1]["StepIds"][0], poll=0, say=said.append) == 0
+        assert submit.wait_for_step(emr, "j-1", responses[-1]["StepIds"][0], poll=0, say=said.append) == 0
         stub.assert_no_pending_responses()
     assert "step s-1 on j-1: logs (stderr has the driver's output in cluster mode) at s3n://logs/j-1/steps/s-1/" in said
     assert [s for s in said if s.startswith("step s-1: ")] == ["step s-1: PENDING", "step s-1: RUNNING",
@@ -303,7 +303,7 @@ def test_a_failed_step_exits_1_with_the_reason() -> None:
     stub.add_response("describe_step", {"Step": {"Id": "s-9", "Status": failed}}, {"ClusterId": "j-1", "StepId": "s-9"})
     said: list[str] = []
     with stub:
-        assert launch.wait_for_step(emr, "j-1", "s-9", poll=0, say=said.append) == 1
+        assert submit.wait_for_step(emr, "j-1", "s-9", poll=0, say=said.append) == 1
     assert said[-1] == "step s-9 FAILED: Unknown Error.; s3://logs/j-1/steps/s-9/stderr.gz"
 
 
@@ -336,7 +336,7 @@ def test_an_emr_serverless_run_is_followed_and_its_failure_reported() -> None:
     )
     said: list[str] = []
     with stub:
-        assert launch.wait_for_job_run(client, "00abc", "r-1", poll=0, say=said.append) == 1
+        assert submit.wait_for_job_run(client, "00abc", "r-1", poll=0, say=said.append) == 1
     assert said[0] == "job run r-1: driver log at s3://logs/applications/00abc/jobs/r-1/SPARK_DRIVER/"
     assert said[1:] == ["job run r-1: SCHEDULED", "job run r-1: RUNNING", "job run r-1: FAILED",
                         "job run r-1 FAILED: Job failed, ExitCode: 1"]  # fmt: skip
