@@ -11,15 +11,16 @@ from typing import Any, ClassVar
 
 import pytest
 
-from udp import schedule
+from udp import artifacts, schedule
 from udp.personalize import job
 
 STAGES = ["bronze", "silver", "gold", "export", "personalize"]
 
 
 @pytest.fixture(autouse=True)
-def _bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+def _bucket(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("UDP_BUCKET", "acme-data")
+    monkeypatch.setattr(artifacts, "DIST", tmp_path / "dist")  # the steps' artifacts, built here, not in dist/
 
 
 def test_emr_steps_run_the_five_stages_with_one_shipped_configuration(tmp_path: Path) -> None:
