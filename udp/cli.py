@@ -12,7 +12,7 @@
     udp export [--snapshot ID] [--force]               import-ready CSV + schemas + manifest under paths.export
     udp sql "SELECT ..."                               query the lake's tables locally
     udp athena-ddl [--lake S3_URI]                     Athena DDL for every gold table
-    udp docs [--check]                                 regenerate docs/tables.md
+    udp docs [--check]                                 regenerate docs/tables.md and docs/gold.md's rule table
     udp personalize plan|apply|status|teardown|compare|schedule  the Personalize step (aws or the local backend)
 
 stages: bronze, silver, gold; `pipeline` runs them in that order. Every command takes --conf and --set.

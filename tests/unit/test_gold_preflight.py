@@ -414,3 +414,26 @@ def test_a_price_that_is_not_a_number_fails_value_types(
     found = only(csv_checks(spark, gold, "items", folder, schemas), "items", "value_types")
     assert found.message.startswith("5 PRICE values are not valid for the schema type")
     assert json.loads(found.samples[0])["PRICE"] == "abc"
+
+
+def test_every_rule_the_code_checks_is_in_the_catalogue_once_and_every_catalogued_rule_is_checked() -> None:
+    import ast
+    from pathlib import Path
+
+    from udp.gold.preflight.catalogue import RULES, severity
+    from udp.gold.preflight.schema_rules import SCHEMA_RULES
+    from udp.gold.preflight.value_rules import VALUE_RULES
+
+    names = [r.name for r in RULES]
+    assert len(names) == len(set(names))
+    assert {n for n, _ in SCHEMA_RULES} | {r.rule for r in VALUE_RULES} <= set(names)
+    code = Path(__file__).resolve().parents[2] / "udp" / "gold"
+    literals = {
+        node.value
+        for path in [*code.glob("preflight/*_rules.py"), code / "csvinput.py", code / "preflight" / "run.py"]
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    referential = {"interaction_items_in_items", "interaction_users_in_users"}  # built as f"interaction_{key}s_in_..."
+    assert set(names) - referential <= literals
+    assert (severity("timestamp_range", "interactions"), severity("timestamp_range", "items")) == ("error", "warning")

@@ -263,7 +263,13 @@ def test_athena_ddl_needs_an_s3_lake(base_config: Config) -> None:
 
 
 def test_udp_docs_check_passes_on_the_committed_file(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["docs", "--check", "--conf", LOCAL, "--out", str(ROOT / "docs" / "tables.md")]) == 0
+    docs = ROOT / "docs"
+    assert (
+        cli.main(
+            ["docs", "--check", "--conf", LOCAL, "--out", str(docs / "tables.md"), "--gold-md", str(docs / "gold.md")]
+        )
+        == 0
+    )
 
 
 def test_udp_athena_ddl_on_a_local_lake_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

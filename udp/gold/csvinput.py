@@ -86,8 +86,8 @@ def header_check(dataset: str, files: list[CsvFile], schema: Mapping[str, Any]) 
         problems.append(f"{len(others)} file(s) have another header, e.g. {others[0].uri}: '{others[0].header}'")
     if problems:
         message = "; ".join(problems) + " (data checks skipped until the header matches)"
-        return Check(dataset, "csv_header", "error", False, first, limit, message, tuple(problems[:5]))
-    return Check(dataset, "csv_header", "error", True, first, limit, "ok")
+        return Check(dataset, "csv_header", False, first, limit, message, tuple(problems[:5]))
+    return Check(dataset, "csv_header", True, first, limit, "ok")
 
 
 def read_csv_dataset(spark: SparkSession, dataset: str, location: str, schemas_dir: str | None = None) -> DatasetInput:

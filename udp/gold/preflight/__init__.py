@@ -1,9 +1,10 @@
-"""Preflight: every documented Amazon Personalize data rule, checked before an import (docs/gold.md lists them).
+"""Preflight: every documented Amazon Personalize data rule, checked before an import (catalogue.py lists them).
 
 Input is one `DatasetInput` per dataset — a gold table, or a folder of CSV files (udp/gold/csvinput.py) — with its
 Avro schema. Output is one `Check` per rule per dataset: severity (error | warning), passed, the measured value, the
 limit, a message in words and up to 5 offending rows. Errors fail `udp validate` and block `udp export`.
 
+- catalogue.py: every rule written once (name, datasets, severity, documented limit), docs/gold.md's table;
 - outcome.py: the limits, `Check`, `DatasetInput`, and what is done with the results;
 - schema_rules.py: the schema against Personalize's form (no Spark);
 - measure.py: a dataset prepared for checking and the one aggregation pass that measures every data rule;

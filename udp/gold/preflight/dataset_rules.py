@@ -99,12 +99,12 @@ def _interactions_rules(p: Prepared, settings: PreflightSettings, limits: Limits
 
     keys = ("USER_ID", "ITEM_ID", "TIMESTAMP")
     return [
-        Rule("min_interactions_for_training", "error", training, {"training": count(keep)}),
-        Rule("min_interactions_per_import", "error", import_rows),
-        Rule("min_users_with_2_interactions", "error", users_with_2),
-        Rule("min_share_users_with_2_interactions", "error", share_with_2),
-        Rule("max_interactions_considered", "warning", considered),
-        Rule("duplicate_interactions", "warning", duplicated, samples=_repeated(p.rows(), keys)),
+        Rule("min_interactions_for_training", training, {"training": count(keep)}),
+        Rule("min_interactions_per_import", import_rows),
+        Rule("min_users_with_2_interactions", users_with_2),
+        Rule("min_share_users_with_2_interactions", share_with_2),
+        Rule("max_interactions_considered", considered),
+        Rule("duplicate_interactions", duplicated, samples=_repeated(p.rows(), keys)),
     ]
 
 
@@ -126,7 +126,7 @@ def _duplicate_ids(p: Prepared) -> Rule:
         message = f"{n:,} {id_name}s appear on more than one row; Personalize keeps one of them"
         return n == 0, str(n), f"one row per {id_name}", message
 
-    return Rule("duplicate_ids", "warning", judge, samples=_repeated(p.frame, (id_name,)))
+    return Rule("duplicate_ids", judge, samples=_repeated(p.frame, (id_name,)))
 
 
 def _items_cap(settings: PreflightSettings, limits: Limits) -> Rule:
@@ -141,7 +141,7 @@ def _items_cap(settings: PreflightSettings, limits: Limits) -> Rule:
             f"{n:,} items; {settings.recipe} considers at most {cap:,}",
         )
 
-    return Rule("max_items", "warning", judge)
+    return Rule("max_items", judge)
 
 
 def _import_size(p: Prepared, settings: PreflightSettings, limits: Limits, bytes_key: str | None) -> Rule:
@@ -155,7 +155,7 @@ def _import_size(p: Prepared, settings: PreflightSettings, limits: Limits, bytes
         message = f"{got:,} bytes{how}; a {settings.import_mode} import takes at most {max_bytes:,} bytes"
         return got <= max_bytes, str(got), f"<= {max_bytes:,} bytes ({settings.import_mode})", message
 
-    return Rule("import_size", "error", judge)
+    return Rule("import_size", judge)
 
 
 def event_types(p: Prepared, limits: Limits) -> tuple[list[Check], dict[str, Any]]:
@@ -179,7 +179,6 @@ def event_types(p: Prepared, limits: Limits) -> tuple[list[Check], dict[str, Any
     check = Check(
         p.dataset,
         "event_types_and_optional_columns",
-        "error",
         total <= cap,
         str(total),
         f"<= {cap}",
@@ -201,7 +200,7 @@ def interaction_items_cap(
     cap = limits.items_cap(settings.recipe)
     n = int(metrics["_items"])
     message = "ok" if n <= cap else f"{n:,} distinct items in interactions; {settings.recipe} considers at most {cap:,}"
-    return [Check(p.dataset, "max_items", "warning", n <= cap, str(n), f"<= {cap:,} ({settings.recipe})", message)]
+    return [Check(p.dataset, "max_items", n <= cap, str(n), f"<= {cap:,} ({settings.recipe})", message)]
 
 
 def referential(prepared: Mapping[str, Prepared], samplers: Samplers) -> list[Check]:
@@ -227,9 +226,7 @@ def referential(prepared: Mapping[str, Prepared], samplers: Samplers) -> list[Ch
             else f"{n:,} {key}s of interactions are not in the {dataset} dataset; Personalize accepts them but has no "
             "metadata for them"
         )
-        checks.append(
-            Check("interactions", rule, "warning", n == 0, str(n), f"every {key} in the {dataset} dataset", message)
-        )
+        checks.append(Check("interactions", rule, n == 0, str(n), f"every {key} in the {dataset} dataset", message))
         if n:
             samplers.append(("interactions", rule, _ids_of(missing[dataset], key)))
     return checks

@@ -15,7 +15,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from udp.gold.preflight.outcome import DatasetInput, Severity
+from udp.gold.preflight.outcome import DatasetInput
 from udp.gold.preflight.schema_rules import AVRO_PRIMITIVES
 from udp.gold.schemas import ID_FIELDS, Field, parse_fields
 
@@ -27,7 +27,6 @@ class Rule:
     """A data rule: metrics for the aggregation pass, how to judge them, and where its offending rows are."""
 
     rule: str
-    severity: Severity
     judge: Callable[[Mapping[str, Any]], Judgement]
     metrics: dict[str, Column] = field(default_factory=dict)  # name -> per-row count (0/1 or a number), summed
     violation: Column | None = None

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-Severity = Literal["error", "warning"]
+from udp.gold.preflight.catalogue import Severity, severity
+
 V2_RECIPES = ("aws-user-personalization-v2", "aws-personalized-ranking-v2")
 
 
@@ -53,12 +54,16 @@ class Check:
 
     dataset: str
     rule: str
-    severity: Severity
     passed: bool
     value: str
     limit: str
     message: str
     samples: tuple[str, ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        """The rule's severity on this dataset, from the catalogue (udp/gold/preflight/catalogue.py)."""
+        return severity(self.rule, self.dataset)
 
     @property
     def failed_error(self) -> bool:

@@ -59,7 +59,7 @@ def _data_checks(
     if p.input.file_bytes is None:  # a table: the import's size is estimated from its CSV rendering
         bytes_key = "_bytes"
         line = F.octet_length(csv_line(p.fields)) + 1
-        rules.append(Rule(bytes_key, "warning", lambda m: (True, "", "", ""), {bytes_key: line.cast("long")}))
+        rules.append(Rule(bytes_key, lambda m: (True, "", "", ""), {bytes_key: line.cast("long")}))
     rules += dataset_rules(p, settings, limits, bytes_key)
     metrics = aggregate(p, rules)
     checks: list[Check] = []
@@ -72,7 +72,7 @@ def _data_checks(
         if rule.rule.startswith("_"):
             continue
         passed, value, limit, message = rule.judge(metrics)
-        checks.append(Check(p.dataset, rule.rule, rule.severity, passed, value, limit, message if not passed else "ok"))
+        checks.append(Check(p.dataset, rule.rule, passed, value, limit, message if not passed else "ok"))
         if not passed:
             if rule.samples is not None:
                 samplers.append((p.dataset, rule.rule, rule.samples))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from udp.gold.preflight.outcome import LIMITS, Check, Limits, Severity
+from udp.gold.preflight.outcome import LIMITS, Check, Limits
 from udp.gold.schemas import NAMESPACE, RECORD_NAMES, REQUIRED_FIELDS, RESERVED_FIELDS, Field, parse_fields
 
 AVRO_PRIMITIVES = ("string", "int", "long", "float", "double", "boolean")
@@ -197,18 +197,18 @@ def _size(s: Schema, limits: Limits) -> Finding:
     )
 
 
-SCHEMA_RULES: tuple[tuple[str, Severity, Callable[[Schema, Limits], Finding]], ...] = (
-    ("schema_form", "error", _form),
-    ("schema_field_types", "error", _field_types),
-    ("schema_field_names", "error", _field_names),
-    ("schema_field_names_unique", "error", _field_names_unique),
-    ("schema_required_fields", "error", _required_fields),
-    ("schema_reserved_keywords", "error", _reserved_keywords),
-    ("schema_metadata_fields", "error", _metadata_fields),
-    ("schema_textual_fields", "error", _textual_fields),
-    ("schema_string_flags", "warning", _string_flags),
-    ("schema_boolean_fields", "warning", _boolean_fields),
-    ("schema_size", "error", _size),
+SCHEMA_RULES: tuple[tuple[str, Callable[[Schema, Limits], Finding]], ...] = (
+    ("schema_form", _form),
+    ("schema_field_types", _field_types),
+    ("schema_field_names", _field_names),
+    ("schema_field_names_unique", _field_names_unique),
+    ("schema_required_fields", _required_fields),
+    ("schema_reserved_keywords", _reserved_keywords),
+    ("schema_metadata_fields", _metadata_fields),
+    ("schema_textual_fields", _textual_fields),
+    ("schema_string_flags", _string_flags),
+    ("schema_boolean_fields", _boolean_fields),
+    ("schema_size", _size),
 )
 
 
@@ -216,12 +216,12 @@ def check_schema(dataset: str, schema: Mapping[str, Any], limits: Limits = LIMIT
     """Every schema rule on one dataset's schema, in `SCHEMA_RULES` order."""
     view = Schema.of(dataset, schema)
     checks = []
-    for rule, severity, find in SCHEMA_RULES:
+    for rule, find in SCHEMA_RULES:
         f = find(view, limits)
         if f.bad:
-            checks.append(Check(dataset, rule, severity, False, f.value, f.limit, f.message, tuple(f.bad[:5])))
+            checks.append(Check(dataset, rule, False, f.value, f.limit, f.message, tuple(f.bad[:5])))
         else:
-            checks.append(Check(dataset, rule, severity, True, f.value, f.limit, "ok"))
+            checks.append(Check(dataset, rule, True, f.value, f.limit, "ok"))
     return checks
 
 

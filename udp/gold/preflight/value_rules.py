@@ -18,7 +18,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from udp.gold.preflight.measure import Judgement, Prepared, Rule, count, metric
-from udp.gold.preflight.outcome import Limits, Severity
+from udp.gold.preflight.outcome import Limits
 from udp.gold.schemas import ID_FIELDS, RESERVED_KEYWORDS, TIMESTAMP_FIELDS, Field
 from udp.gold.settings import PreflightSettings
 
@@ -49,16 +49,11 @@ class ValueRule:
     """One value rule. `limit` and `what` are str.format templates over `limits`, `window`, `millis`, `keywords` and
     `types` (the checked fields with their schema types)."""
 
-    rule: str
-    severity: Severity
+    rule: str  # its name in the catalogue (udp/gold/preflight/catalogue.py), which holds its severity
     fields: Callable[[Prepared], list[Field]]
     bad: Callable[[Context, Field], Column]
     limit: str
     what: str
-    severity_for: Mapping[str, Severity] | None = None  # per dataset, where it differs
-
-    def severity_of(self, dataset: str) -> Severity:
-        return (self.severity_for or {}).get(dataset, self.severity)
 
 
 def _named(names: Sequence[str]) -> Callable[[Prepared], list[Field]]:
@@ -95,7 +90,6 @@ def _longer(limit: Callable[[Limits], int]) -> Callable[[Context, Field], Column
 VALUE_RULES: tuple[ValueRule, ...] = (
     ValueRule(
         "value_types",
-        "error",
         lambda p: [f for f in p.fields if p.input.from_text or f.type in FLOATS],
         _not_finite_or_unparsed,
         "values parse as the schema's types (finite numbers)",
@@ -103,7 +97,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "required_not_null",
-        "error",
         lambda p: [f for f in p.fields if not f.nullable and f.name != "EVENT_TYPE"],
         lambda c, f: c.raw(f.name).isNull(),
         "0 nulls in non-null fields",
@@ -111,7 +104,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "event_type_not_null",
-        "error",
         lambda p: _named(["EVENT_TYPE"])(p) if p.dataset == "interactions" else [],
         lambda c, f: c.raw(f.name).isNull(),
         "0 nulls",
@@ -119,7 +111,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "id_length",
-        "error",
         _ids,
         _longer(lambda limits: limits.max_id_length),
         "{limits.max_id_length} characters",
@@ -127,7 +118,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "id_special_characters",
-        "warning",
         _ids,
         lambda c, f: c.raw(f.name).rlike(r'[",\\\r\n]') | (c.raw(f.name) != F.trim(c.raw(f.name))),
         "no quotes, commas, backslashes, line breaks or surrounding spaces",
@@ -135,7 +125,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "categorical_length",
-        "error",
         lambda p: [f for f in p.fields if _is_categorical(p, f)],
         _longer(lambda limits: limits.max_categorical_length),
         "{limits.max_categorical_length:,} characters",
@@ -144,7 +133,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "textual_length",
-        "warning",
         lambda p: [f for f in p.fields if f.textual],
         _longer(lambda limits: limits.max_textual_length),
         "{limits.max_textual_length:,} characters",
@@ -152,7 +140,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "reserved_keyword_values",
-        "error",
         lambda p: [f for f in p.fields if f.type == "string"],
         lambda c, f: F.upper(F.trim(c.raw(f.name))).isin(sorted(RESERVED_KEYWORDS)),
         "no reserved keyword as a value",
@@ -160,7 +147,6 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "timestamp_in_seconds",
-        "error",
         _named(TIMESTAMP_FIELDS),
         lambda c, f: c.col(f.name) >= MILLISECONDS_FROM,
         "< {millis:,} (epoch seconds)",
@@ -168,12 +154,10 @@ VALUE_RULES: tuple[ValueRule, ...] = (
     ),
     ValueRule(
         "timestamp_range",
-        "warning",
         _named(TIMESTAMP_FIELDS),
         lambda c, f: (c.col(f.name) < c.low) | ((c.col(f.name) > c.high) & (c.col(f.name) < MILLISECONDS_FROM)),
         "{window}",
         "outside {window}",
-        severity_for={"interactions": "error"},
     ),
 )
 
@@ -197,8 +181,7 @@ def value_rules(p: Prepared, settings: PreflightSettings, now: dt.datetime, limi
             "types": ", ".join(f"{f.name} {f.type}" for f in fields),
         }
         bad = {f.name: p.ok_row() & entry.bad(context, f) for f in fields}
-        severity = entry.severity_of(p.dataset)
-        rules.append(_field_rule(entry.rule, severity, bad, entry.limit.format(**words), entry.what.format(**words)))
+        rules.append(_field_rule(entry.rule, bad, entry.limit.format(**words), entry.what.format(**words)))
     return rules
 
 
@@ -214,10 +197,10 @@ def _well_formed() -> Rule:
         )
 
     malformed = F.col("_corrupt").isNotNull()
-    return Rule("csv_rows_well_formed", "error", judge, {"corrupt": count(malformed)}, malformed)
+    return Rule("csv_rows_well_formed", judge, {"corrupt": count(malformed)}, malformed)
 
 
-def _field_rule(rule: str, severity: Severity, conditions: Mapping[str, Column], limit: str, what: str) -> Rule:
+def _field_rule(rule: str, conditions: Mapping[str, Column], limit: str, what: str) -> Rule:
     """A rule violated by individual values; the message lists the count per field."""
     keys = {name: f"{rule}:{name}" for name in conditions}
 
@@ -228,4 +211,4 @@ def _field_rule(rule: str, severity: Severity, conditions: Mapping[str, Column],
         return total == 0, str(total), limit, f"{parts} {'is' if total == 1 else 'are'} {what}"
 
     violation = reduce(lambda a, b: a | b, [F.coalesce(c, F.lit(False)) for c in conditions.values()])
-    return Rule(rule, severity, judge, {keys[name]: count(cond) for name, cond in conditions.items()}, violation)
+    return Rule(rule, judge, {keys[name]: count(cond) for name, cond in conditions.items()}, violation)
