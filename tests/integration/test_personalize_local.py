@@ -19,7 +19,8 @@ from udp.lake import Lake
 from udp.personalize import synthetic
 from udp.personalize.backends import Clients, local_clients
 from udp.personalize.backends.local.data import interactions_from_rows, items_from_rows
-from udp.personalize.backends.local.models import AlsModel, ItemSpace
+from udp.personalize.backends.local.models.als import AlsModel
+from udp.personalize.backends.local.models.space import ItemSpace
 from udp.personalize.job import run
 from udp.personalize.leaderboard import LEADERBOARD
 from udp.personalize.settings import LocalSettings

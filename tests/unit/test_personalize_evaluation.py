@@ -9,7 +9,9 @@ import pytest
 
 from udp.personalize import synthetic
 from udp.personalize.backends.local.data import Interactions, interactions_from_rows, items_from_rows
-from udp.personalize.backends.local.models import ItemSpace, PopularityModel, SimsModel, TrendingModel
+from udp.personalize.backends.local.models.popular import PopularityModel, TrendingModel
+from udp.personalize.backends.local.models.sims import SimsModel
+from udp.personalize.backends.local.models.space import ItemSpace
 from udp.personalize.backends.local.training import (
     TrainingFailedError,
     evaluate,
@@ -90,7 +92,7 @@ def test_every_recipe_reports_personalizes_metric_keys(
 def test_models_round_trip_through_their_saved_folder(retail: synthetic.SyntheticRetail, tmp_path: object) -> None:
     from pathlib import Path
 
-    from udp.personalize.backends.local.models import load_model
+    from udp.personalize.backends.local.models.loading import load_model
 
     data = interactions_from_rows(synthetic.INTERACTION_FIELDS, retail.interactions)
     items = items_from_rows(synthetic.ITEM_FIELDS, retail.items)

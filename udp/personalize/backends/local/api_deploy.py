@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from udp.personalize.backends.local.filters import FilterValueError, UnsupportedFilterError
-from udp.personalize.backends.local.models import Exploration
+from udp.personalize.backends.local.models.base import Exploration
 from udp.personalize.backends.local.service import ServiceError
 from udp.personalize.backends.local.serving import batch_output_line
 from udp.personalize.backends.local.state import Record

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from udp.personalize.backends.local.filters import FilterValueError, UnsupportedFilterError
-from udp.personalize.backends.local.models import Exploration
+from udp.personalize.backends.local.models.base import Exploration
 from udp.personalize.backends.local.personalize import LocalPersonalize
 from udp.personalize.backends.local.service import LocalService, ServiceError
 

@@ -15,7 +15,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from udp.personalize.backends.local.filters import FilterContext, allowed_items
-from udp.personalize.backends.local.models import AlsModel, Exploration, Model, load_model
+from udp.personalize.backends.local.models.als import AlsModel
+from udp.personalize.backends.local.models.base import Exploration, Model
+from udp.personalize.backends.local.models.loading import load_model
 from udp.personalize.recipes import Recipe
 
 

@@ -21,14 +21,11 @@ import numpy as np
 
 from udp.personalize.backends.local.data import MIN_INTERACTIONS, ImportRejectedError, Interactions, ItemsTable
 from udp.personalize.backends.local.data import check_interactions as check_minimums
-from udp.personalize.backends.local.models import (
-    AlsModel,
-    ItemSpace,
-    Model,
-    PopularityModel,
-    SimsModel,
-    TrendingModel,
-)
+from udp.personalize.backends.local.models.als import AlsModel
+from udp.personalize.backends.local.models.base import Model
+from udp.personalize.backends.local.models.popular import PopularityModel, TrendingModel
+from udp.personalize.backends.local.models.sims import SimsModel
+from udp.personalize.backends.local.models.space import ItemSpace
 from udp.personalize.metrics import solution_metrics
 from udp.personalize.recipes import Recipe
 
