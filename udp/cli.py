@@ -28,7 +28,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from udp.config import _to_plain
+from udp.config import to_plain
 from udp.errors import UdpError
 from udp.gold import commands as gold_commands
 from udp.runner import add_config_args, config_from_args, fail
@@ -91,7 +91,7 @@ def _config(argv: Sequence[str]) -> int:
         check_matching(config.matching)
     except UdpError as error:
         return fail(error)
-    print(json.dumps(_to_plain(config), indent=2))
+    print(json.dumps(to_plain(config), indent=2))
     return 0
 
 

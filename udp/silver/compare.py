@@ -27,7 +27,8 @@ FUZZY = 0.8  # Jaro-Winkler of a `fuzzy` name; both crosswise names at least thi
 
 # Every comparison's levels, strongest first (`else`, a clear disagreement, is implied): the names and labels that
 # configuration refers to (matching.guards, corroboration, compound_guards, training.fixed_m / fixed_u), known before
-# Spark starts. `comparisons()` builds exactly these; a Comparison whose levels differ is refused when it is built.
+# Spark starts. The one place labels are written: `comparisons()` gives each label here its condition, in this order,
+# and a Comparison whose levels differ is refused when it is built.
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": ("exact", "nickname", "typo", "fuzzy", "initial"),
     "last_name": ("exact", "typo", "fuzzy"),
@@ -157,95 +158,94 @@ def name_helpers() -> tuple[tuple[str, Column], ...]:
 
 
 def comparisons() -> tuple[Comparison, ...]:
-    """The comparisons udp scores, strongest level first."""
-    # The right side's names (swap-aware) and the similarities are computed once per pair, as plain columns: inlined,
-    # the swap test would be copied into every reference the Jaro-Winkler expression makes.
-    rf, rl = F.col("_right_first"), F.col("_right_last")
-    lf, ll = l("m_first_key"), l("m_last_key")
+    """The comparisons udp scores, one per entry of `LEVELS` and in its order, strongest level first."""
     names = name_helpers()
-    jw_first, jw_last = F.col("_jw_first"), F.col("_jw_last")
-    dob_digits_differ = F.levenshtein(F.date_format(l("m_dob"), "yyyyMMdd"), F.date_format(r("m_dob"), "yyyyMMdd"))
     return (
-        Comparison(
-            "first_name",
-            lf.isNotNull() & rf.isNotNull(),
-            (
-                Level("exact", lf == rf),
-                Level(
-                    "nickname",
-                    ~F.col("_swapped")
-                    & F.arrays_overlap(l("m_first_forms"), F.coalesce(r("m_first_forms"), F.array())),
-                ),
-                Level("typo", jw_first >= 0.92),
-                Level("fuzzy", (jw_first >= FUZZY) | (F.soundex(lf) == F.soundex(rf))),
-                Level(
-                    "initial",
-                    ((F.length(lf) == 1) | (F.length(rf) == 1)) & (F.substring(lf, 1, 1) == F.substring(rf, 1, 1)),
-                ),
-            ),
-            names,
-        ),
-        Comparison(
-            "last_name",
-            ll.isNotNull() & rl.isNotNull(),
-            (
-                Level("exact", ll == rl),
-                Level("typo", jw_last >= 0.92),
-                Level("fuzzy", (jw_last >= FUZZY) | (F.soundex(ll) == F.soundex(rl))),
-            ),
-            names,
-        ),
+        _first_name(names),
+        _last_name(names),
         # Only exact agreement: local parts are mostly built from the name (anthony.carter@ at two providers is
         # often two Anthony Carters), so partial email agreement would count the name twice.
-        Comparison("email", both("m_email"), (Level("exact", l("m_email") == r("m_email")),)),
-        Comparison(
-            "phone",
-            both("m_phone"),
-            (
-                Level("exact_mobile", (l("m_phone") == r("m_phone")) & l("m_phone_mobile").isNotNull()),
-                Level("exact_landline", l("m_phone") == r("m_phone")),
-                Level("typo", lev("m_phone") <= 1),
-            ),
-        ),
-        Comparison(
-            "date_of_birth",
-            both("m_dob"),
-            (
-                Level("exact", l("m_dob") == r("m_dob")),
-                Level(
-                    "day_month_swapped",
-                    (F.year(l("m_dob")) == F.year(r("m_dob")))
-                    & (F.month(l("m_dob")) == F.dayofmonth(r("m_dob")))
-                    & (F.dayofmonth(l("m_dob")) == F.month(r("m_dob"))),
-                ),
-                # The same eight digits (yyyyMMdd) but one wrong, then two (a transposed year: 1985 / 1958).
-                Level("typo", dob_digits_differ <= 1),
-                Level("partial", dob_digits_differ <= 2),
-            ),
-        ),
-        Comparison(
-            "address",
-            both("m_postcode"),
-            (
-                Level(
-                    "exact",
-                    (l("m_postcode") == r("m_postcode"))
-                    & (l("m_house") == r("m_house"))
-                    & (F.levenshtein(l("m_address"), r("m_address")) <= 3),
-                ),
-                Level("postcode", l("m_postcode") == r("m_postcode")),
-                # The same house on the same street under another postcode: a typo in the postcode, or a
-                # street name that recurs across towns (EM weighs which).
-                Level("street", (l("m_house") == r("m_house")) & (F.levenshtein(l("m_address"), r("m_address")) <= 3)),
-                Level("outward", l("m_outward") == r("m_outward")),
-            ),
-        ),
+        _comparison("email", both("m_email"), l("m_email") == r("m_email")),
+        _phone(),
+        _date_of_birth(),
+        _address(),
         # Exact only: a government or account identifier with one digit wrong is another identifier.
-        Comparison(
-            "national_id",
-            both("m_national_id"),
-            (Level("exact", l("m_national_id") == r("m_national_id")),),
-        ),
+        _comparison("national_id", both("m_national_id"), l("m_national_id") == r("m_national_id")),
+    )
+
+
+def _comparison(
+    name: str, present: Column, *conditions: Column, helpers: tuple[tuple[str, Column], ...] = ()
+) -> Comparison:
+    """Comparison `name` whose levels are `conditions`, labelled in order by `LEVELS[name]` (one condition each)."""
+    levels = tuple(Level(label, c) for label, c in zip(LEVELS[name], conditions, strict=True))
+    return Comparison(name, present, levels, helpers)
+
+
+# Each builder below gives `_comparison` one condition per label of `LEVELS[name]`, in that order. The name builders
+# read the right side's names (swap-aware) and the similarities from `name_helpers`' columns, computed once per pair:
+# inlined, the swap test would be copied into every reference the Jaro-Winkler makes.
+
+
+def _first_name(names: tuple[tuple[str, Column], ...]) -> Comparison:
+    lf, rf, jw = l("m_first_key"), F.col("_right_first"), F.col("_jw_first")
+    return _comparison(
+        "first_name",
+        lf.isNotNull() & rf.isNotNull(),
+        lf == rf,
+        ~F.col("_swapped") & F.arrays_overlap(l("m_first_forms"), F.coalesce(r("m_first_forms"), F.array())),
+        jw >= 0.92,
+        (jw >= FUZZY) | (F.soundex(lf) == F.soundex(rf)),
+        ((F.length(lf) == 1) | (F.length(rf) == 1)) & (F.substring(lf, 1, 1) == F.substring(rf, 1, 1)),
+        helpers=names,
+    )
+
+
+def _last_name(names: tuple[tuple[str, Column], ...]) -> Comparison:
+    ll, rl, jw = l("m_last_key"), F.col("_right_last"), F.col("_jw_last")
+    return _comparison(
+        "last_name",
+        ll.isNotNull() & rl.isNotNull(),
+        ll == rl,
+        jw >= 0.92,
+        (jw >= FUZZY) | (F.soundex(ll) == F.soundex(rl)),
+        helpers=names,
+    )
+
+
+def _phone() -> Comparison:
+    same = l("m_phone") == r("m_phone")
+    return _comparison("phone", both("m_phone"), same & l("m_phone_mobile").isNotNull(), same, lev("m_phone") <= 1)
+
+
+def _date_of_birth() -> Comparison:
+    left, right = l("m_dob"), r("m_dob")
+    digits_differ = F.levenshtein(F.date_format(left, "yyyyMMdd"), F.date_format(right, "yyyyMMdd"))
+    return _comparison(
+        "date_of_birth",
+        both("m_dob"),
+        left == right,
+        (F.year(left) == F.year(right))
+        & (F.month(left) == F.dayofmonth(right))
+        & (F.dayofmonth(left) == F.month(right)),
+        # The same eight digits (yyyyMMdd) but one wrong, then two (a transposed year: 1985 / 1958).
+        digits_differ <= 1,
+        digits_differ <= 2,
+    )
+
+
+def _address() -> Comparison:
+    same_postcode, same_house = l("m_postcode") == r("m_postcode"), l("m_house") == r("m_house")
+    same_street = F.levenshtein(l("m_address"), r("m_address")) <= 3
+    return _comparison(
+        "address",
+        both("m_postcode"),
+        same_postcode & same_house & same_street,
+        same_postcode,
+        # The same house on the same street under another postcode: a typo in the postcode, or a street name that
+        # recurs across towns (EM weighs which).
+        same_house & same_street,
+        l("m_outward") == r("m_outward"),
     )
 
 
