@@ -86,14 +86,18 @@ def run_udp(spark: SparkSession, febrl: FebrlSet, work: Path, args: argparse.Nam
     ingest(spark, lake, config, only=febrl.sources)
     res.bronze_seconds = time.monotonic() - t
     t = time.monotonic()
-    run = silver.SilverRun(spark, lake, config, argparse.Namespace(retrain=False, full=False), dt.datetime.now(dt.UTC))
-    current, touched = run.build_records()
-    links = run.match_records(current, touched)
-    run.assign_customers(current, links)
+    now = dt.datetime.now(dt.UTC)
+    run_id = f"silver-{now:%Y%m%dT%H%M%S}"
+    found = silver.build_records(lake, config)
+    matched = silver.match_records(lake, config.matching, found, full=True, retrain=False, run_id=run_id)
+    extra = silver.enrichment(lake, config.sources)
+    silver.assign_customers(
+        lake, config.matching, found.current, matched.links, enrichment=extra, run_id=run_id, now=now
+    )
     res.udp_seconds = time.monotonic() - t
-    res.records = sum(run.result.records.values())
-    res.udp_pairs = sum(run.result.pairs.values())
-    res.udp_decisions = dict(sorted(run.result.decisions.items()))
+    res.records = sum(found.per_source.values())
+    res.udp_pairs = sum(matched.pairs.values())
+    res.udp_decisions = dict(sorted(matched.decisions.items()))
     truth = read_truth(spark, str(febrl.truth))
     res.udp_scores = score(with_predictions(truth, lake.read(silver.XREF)))
     res.udp_evaluation = evaluate(spark, lake, str(febrl.truth)).render()

@@ -7,7 +7,7 @@ Per size N (customer records of crm + ecom + support): generate about N / --reco
 (--days 2, small --skus, seed 11), ingest only the customer sources into bronze, build silver.customer_records
 (none of that is timed), then on a fresh silver (a new lake per size):
 
-- udp: `SilverRun.match_records` + `SilverRun.assign_customers` are timed (candidate pairs, u sampling, EM, scoring,
+- udp: `match_records` + `assign_customers` (udp/silver/job.py) are timed (candidate pairs, u sampling, EM, scoring,
   links, clustering, stable ids, xref and golden records, all written to Delta);
 - Splink: the same records' standardised `m_*` columns are exported to parquet (not timed), then DuckDB load,
   λ / u / EM training, predict at p >= 0.99 and clustering at 0.99 are timed (bench/splink_settings.py).
@@ -46,8 +46,8 @@ from udp.generate import generate  # noqa: E402
 from udp.lake import Lake  # noqa: E402
 from udp.session import build_spark  # noqa: E402
 from udp.silver import blocking, cluster, golden, identity, match, model  # noqa: E402
+from udp.silver import job as silver  # noqa: E402
 from udp.silver.evaluate import Scores, score  # noqa: E402
-from udp.silver.job import SilverRun  # noqa: E402
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -170,10 +170,12 @@ def run_size(
     ingest(spark, lake, config, only=CUSTOMER_SOURCES)
     res.prep_seconds["bronze (customer sources)"] = time.monotonic() - t
 
-    silver = SilverRun(spark, lake, config, argparse.Namespace(retrain=False, full=False), dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    run_id = f"silver-{now:%Y%m%dT%H%M%S}"
     t = time.monotonic()
-    current, touched = silver.build_records()
-    res.records = sum(silver.result.records.values())
+    found = silver.build_records(lake, config)
+    current = found.current
+    res.records = sum(found.per_source.values())
     res.prep_seconds["silver.customer_records"] = time.monotonic() - t
     log(f"  {res.records:,} customer records ({customers:,} customers generated); prep {res.prep_seconds}")
 
@@ -182,24 +184,28 @@ def run_size(
     spark.sparkContext.setJobGroup("bench-udp-matching", "udp match_records + assign_customers")
     with profiled(lake, profile):
         t0 = time.monotonic()
-        links = silver.match_records(current, touched)
+        full = not (lake.exists(silver.MODEL) and lake.exists(silver.LINKS))  # as `udp run silver` decides
+        matched = silver.match_records(lake, config.matching, found, full=full, retrain=False, run_id=run_id)
         t1 = time.monotonic()
-        xref = silver.assign_customers(current, links)
+        extra = silver.enrichment(lake, config.sources)
+        assigned = silver.assign_customers(
+            lake, config.matching, found.current, matched.links, enrichment=extra, run_id=run_id, now=now
+        )
+        xref = assigned.xref
         t2 = time.monotonic()
     res.udp_steps = {"matching (match_records)": t1 - t0, "clusters, ids, golden (assign_customers)": t2 - t1}
     res.udp_seconds = t2 - t0
     res.udp_jobs = len(spark.sparkContext.statusTracker().getJobIdsForGroup("bench-udp-matching"))
     spark.sparkContext.setJobGroup("bench-other", "not timed")
     res.udp_profile = profile
-    r = silver.result
-    res.udp_pairs, res.udp_decisions = r.pairs, r.decisions
-    res.udp_clusters, res.udp_largest = r.clusters, r.largest_cluster
-    res.udp_splits, res.udp_skipped_blocks = len(r.splits), len(r.skipped_blocks)
+    res.udp_pairs, res.udp_decisions = matched.pairs, matched.decisions
+    res.udp_clusters, res.udp_largest = assigned.clusters, assigned.largest_cluster
+    res.udp_splits, res.udp_skipped_blocks = len(assigned.splits), len(matched.skipped_blocks)
     log(f"  udp: {res.udp_seconds:.1f} s {res.udp_steps}")
 
     truth = read_truth(spark, work).select("source", "source_key", "person_id")
-    assigned = xref.select("record_id", "customer_id", "source", "source_key").join(truth, ["source", "source_key"])
-    res.udp_scores = score(assigned.select("record_id", "customer_id", "person_id"), entity="person_id")
+    predicted = xref.select("record_id", "customer_id", "source", "source_key").join(truth, ["source", "source_key"])
+    res.udp_scores = score(predicted.select("record_id", "customer_id", "person_id"), entity="person_id")
     log(f"  udp: P {res.udp_scores.precision:.4f} R {res.udp_scores.recall:.4f} F1 {res.udp_scores.f1:.4f}")
 
     # ---- Splink: export (not timed), then timed ------------------------------------------------------------------
