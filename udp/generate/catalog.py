@@ -11,9 +11,12 @@ import numpy as np
 import pyarrow as pa
 
 from udp.generate import vocab as V
+from udp.generate.ids import UNKNOWN_SKU_LIMIT
 from udp.generate.output import DataFile, TaskResult, raw_file, ymd
+from udp.generate.params import rng_for
+from udp.generate.taxonomy import TAXONOMY as T
 from udp.generate.text import cat, csv_field, csv_line_py, csv_lines, digits, fixed, lookup, money, vocab, where
-from udp.generate.world import UNKNOWN_SKU_LIMIT, World, rng_for
+from udp.generate.world import World
 
 ERP_HEADER = "sku,name,description,brand,category_path,price,currency,launched,active"
 THIRDPARTY_HEADER = "postcode_district,income_band,urban_rural,region"
@@ -55,31 +58,31 @@ def _dates(epoch_days: np.ndarray) -> pa.Array:
 
 def erp_lines(w: World, items: np.ndarray, price: np.ndarray) -> pa.Array:
     n = items.shape[0]
-    brand = lookup(vocab(w.brand_names), w.item_brand[items])
-    noun = lookup(vocab(w.leaf_noun), w.item_leaf[items])
-    adj = lookup(vocab(V.ADJECTIVES), w.item_adj[items])
+    brand = lookup(vocab(T.brand_names), w.products.brand[items])
+    noun = lookup(vocab(T.leaf_noun), w.products.leaf[items])
+    adj = lookup(vocab(V.ADJECTIVES), w.products.adj[items])
     fields = {
         "brand": brand,
-        "noun": lookup(vocab([s.lower() for s in w.leaf_noun]), w.item_leaf[items]),
-        "adj": lookup(vocab([s.lower() for s in V.ADJECTIVES]), w.item_adj[items]),
-        "colour": lookup(vocab(V.COLOURS), w.item_colour[items]),
-        "material": lookup(vocab(w.materials), w.item_material[items]),
-        "collection": lookup(vocab(V.COLLECTIONS), w.item_collection[items]),
+        "noun": lookup(vocab([s.lower() for s in T.leaf_noun]), w.products.leaf[items]),
+        "adj": lookup(vocab([s.lower() for s in V.ADJECTIVES]), w.products.adj[items]),
+        "colour": lookup(vocab(V.COLOURS), w.products.colour[items]),
+        "material": lookup(vocab(T.materials), w.products.material[items]),
+        "collection": lookup(vocab(V.COLLECTIONS), w.products.collection[items]),
     }
     description = cat(
-        _template(V.DESCRIPTION_OPENERS, w.item_opener[items], fields),
-        _template(V.DESCRIPTION_CLOSERS, w.item_closer[items], fields),
+        _template(V.DESCRIPTION_OPENERS, w.products.opener[items], fields),
+        _template(V.DESCRIPTION_CLOSERS, w.products.closer[items], fields),
     )
     columns = [
         fixed(n, b"SKU", digits(items + 1, 7)),
         csv_field(cat(brand, " ", adj, " ", noun), ","),
         csv_field(description, ","),
         csv_field(brand, ","),
-        csv_field(lookup(vocab(w.leaf_path), w.item_leaf[items]), ","),
+        csv_field(lookup(vocab(T.leaf_path), w.products.leaf[items]), ","),
         money(price),
         pa.array(["GBP"] * n, pa.string()),
-        _dates(w.day_epoch[0] + w.item_launch_day[items]),
-        where(w.item_active[items], "Y", "N"),
+        _dates(w.day_epoch[0] + w.products.launch_day[items]),
+        where(w.products.active[items], "Y", "N"),
     ]
     return csv_lines(columns, ",")
 
@@ -87,21 +90,22 @@ def erp_lines(w: World, items: np.ndarray, price: np.ndarray) -> pa.Array:
 def erp_task(w: World, out: Path, day: int) -> TaskResult:
     """Day 0: every item launched before the period. Later days: that day's launches and price changes."""
     rng = rng_for(w.params, "erp", day, 0)
-    price_today = w.price_on(day)
+    price_today = w.products.price_on(day)
+    p = w.products
     if day == 0:
-        items = np.flatnonzero(w.item_launch_day < 0)
+        items = np.flatnonzero(p.launch_day < 0)
     else:
-        items = np.unique(np.concatenate([np.flatnonzero(w.item_launch_day == day), w.chg_item[w.chg_day == day]]))
+        items = np.unique(np.concatenate([np.flatnonzero(p.launch_day == day), p.chg_item[p.chg_day == day]]))
     date = w.params.date(day)
     path, rel = raw_file(out, "erp", date, f"erp_products_{ymd(date)}.csv")
-    counts = w.bad_counts(rng, "erp", day, items.shape[0])
+    counts = w.bad.counts(rng, "erp", day, items.shape[0])
     bad: list[tuple[str, bytes]] = []
     for k in range(counts["negative_price"]):
-        brand = w.brand_names[int(rng.integers(w.n_brand))]
-        leaf = int(rng.integers(w.n_leaf))
+        brand = T.brand_names[int(rng.integers(T.n_brand))]
+        leaf = int(rng.integers(T.n_leaf))
         price = int(rng.integers(100, 20_000))
-        fields = [f"SKU{UNKNOWN_SKU_LIMIT + day * 1000 + k:07d}", f"{brand} {w.leaf_noun[leaf]}", "Imported item."]
-        fields += [brand, w.leaf_path[leaf], f"-{price // 100}.{price % 100:02d}", "GBP", date.isoformat(), "Y"]
+        fields = [f"SKU{UNKNOWN_SKU_LIMIT + day * 1000 + k:07d}", f"{brand} {T.leaf_noun[leaf]}", "Imported item."]
+        fields += [brand, T.leaf_path[leaf], f"-{price // 100}.{price % 100:02d}", "GBP", date.isoformat(), "Y"]
         bad.append(("negative_price", csv_line_py(fields, ",").rstrip("\n").encode("utf-8")))
     f = DataFile(path, rel, "erp", header=ERP_HEADER, encoding="utf-8", n_valid=items.shape[0], bad=bad, rng=rng)
     for s in range(0, items.shape[0], CHUNK):
@@ -114,7 +118,7 @@ def erp_task(w: World, out: Path, day: int) -> TaskResult:
 def thirdparty_task(w: World, out: Path, day: int) -> TaskResult:
     """Income band, urban/rural and region for every postcode district any address uses (day 0 only)."""
     rng = rng_for(w.params, "thirdparty", day, 0)
-    addr = np.concatenate([w.p_addr[:, 3:5], w.p_alt_addr[:, 3:5]])
+    addr = np.concatenate([w.people.addr[:, 3:5], w.people.alt_addr[:, 3:5]])
     pairs: np.ndarray = np.unique(addr[:, 0] * 1000 + addr[:, 1])
     city = (pairs // 1000).tolist()
     district = (pairs % 1000).tolist()

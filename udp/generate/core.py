@@ -20,11 +20,13 @@ from typing import NoReturn
 
 from udp.errors import InputPathError, UdpError
 from udp.generate.catalog import erp_task, thirdparty_task
+from udp.generate.clickstream import web_task
 from udp.generate.customers import crm_task, ecom_task, support_task
-from udp.generate.events import pos_task, web_task
 from udp.generate.output import BadRecord, TaskResult
+from udp.generate.params import MAX_CUSTOMERS, MAX_SKUS, SOURCES, Params
+from udp.generate.pos import pos_task
 from udp.generate.truth import truth_task, write_bad_records
-from udp.generate.world import MAX_CUSTOMERS, MAX_SKUS, SOURCES, Params, World
+from udp.generate.world import World
 from udp.runner import fail
 from udp.summary import format_table
 

@@ -1,7 +1,7 @@
 """Customer-like sources: CRM members (latin-1 CSV), ecom accounts (JSON lines) and support tickets (CSV).
 
 Volumes are bounded by the number of persons, so records are rendered one by one in Python from decisions drawn
-in world.py (no random calls here except for the planted bad records).
+in records.py (no random calls here except for the planted bad records).
 """
 
 from __future__ import annotations
@@ -15,21 +15,14 @@ from typing import Any
 import numpy as np
 
 from udp.generate import vocab as V
+from udp.generate.ids import CRM_BAD_ID_BASE
 from udp.generate.output import DataFile, TaskResult, raw_file, ymd
+from udp.generate.params import rng_for
+from udp.generate.people import FIRST_ASCII, FIRST_LATIN1, FIRST_NAMES, SURNAME_ASCII, SURNAME_LATIN1, SURNAMES
+from udp.generate.records import ADDR_MISSING, ADDR_MOVED, EMAIL_OTHER, TITLES, UPDATE_EMAIL, UPDATE_MOVED, UPDATE_PHONE
 from udp.generate.render import PHONE_STYLES_CRM, PHONE_STYLES_ECOM, PHONE_STYLES_SUPPORT, Renderer
 from udp.generate.text import EPOCH, csv_line_py
-from udp.generate.world import (
-    ADDR_MISSING,
-    ADDR_MOVED,
-    CRM_BAD_ID_BASE,
-    EMAIL_OTHER,
-    TITLES,
-    UPDATE_EMAIL,
-    UPDATE_MOVED,
-    UPDATE_PHONE,
-    World,
-    rng_for,
-)
+from udp.generate.world import World
 
 CRM_HEADER = (
     "customer_id;title;first_name;last_name;email;phone;address_line1;city;postcode;date_of_birth;gender;"
@@ -57,17 +50,17 @@ def iso_ts(epoch_s: int) -> str:
 def _persons_view(w: World, persons: np.ndarray) -> dict[str, list[Any]]:
     """Python lists of the person facts a batch of records needs (one fancy index per column)."""
     return {
-        "first": w.p_first[persons].tolist(),
-        "last": w.p_last[persons].tolist(),
-        "male": w.p_male[persons].tolist(),
-        "dob": w.p_dob[persons].tolist(),
-        "email": w.p_email.take(persons).to_pylist(),
-        "alt_email": w.p_alt_email.take(persons).to_pylist(),
-        "mobile": w.p_mobile[persons].tolist(),
-        "alt_mobile": w.p_alt_mobile[persons].tolist(),
-        "landline": w.p_landline[persons].tolist(),
-        "addr": w.p_addr[persons].tolist(),
-        "alt_addr": w.p_alt_addr[persons].tolist(),
+        "first": w.people.first[persons].tolist(),
+        "last": w.people.last[persons].tolist(),
+        "male": w.people.male[persons].tolist(),
+        "dob": w.people.dob[persons].tolist(),
+        "email": w.contacts.email.take(persons).to_pylist(),
+        "alt_email": w.contacts.alt_email.take(persons).to_pylist(),
+        "mobile": w.contacts.mobile[persons].tolist(),
+        "alt_mobile": w.contacts.alt_mobile[persons].tolist(),
+        "landline": w.households.person_landline[persons].tolist(),
+        "addr": w.people.addr[persons].tolist(),
+        "alt_addr": w.people.alt_addr[persons].tolist(),
     }
 
 
@@ -90,22 +83,22 @@ def _changed(
 
 
 def crm_lines(w: World, recs: np.ndarray, updated: np.ndarray) -> list[str]:
-    r = Renderer(w)
-    pv = _persons_view(w, w.c_person[recs])
+    r = Renderer()
+    pv = _persons_view(w, w.crm.person[recs])
     cols = zip(
-        w.c_id[recs].tolist(),
-        w.c_title[recs].tolist(),
-        w.c_name_var[recs].tolist(),
-        w.c_salt[recs].tolist(),
-        w.c_email_mode[recs].tolist(),
-        w.c_phone_mode[recs].tolist(),
-        w.c_addr_mode[recs].tolist(),
-        w.c_gender[recs].tolist(),
-        w.c_card[recs].tolist(),
-        w.c_tier[recs].tolist(),
-        w.c_created[recs].tolist(),
-        np.where(updated, w.c_upd_ts[recs], w.c_updated[recs]).tolist(),
-        np.where(updated, w.c_upd_kind[recs], -1).tolist(),
+        w.crm.id[recs].tolist(),
+        w.crm.title[recs].tolist(),
+        w.crm.name_var[recs].tolist(),
+        w.crm.salt[recs].tolist(),
+        w.crm.email_mode[recs].tolist(),
+        w.crm.phone_mode[recs].tolist(),
+        w.crm.addr_mode[recs].tolist(),
+        w.crm.gender[recs].tolist(),
+        w.crm.card[recs].tolist(),
+        w.crm.tier[recs].tolist(),
+        w.crm.created[recs].tolist(),
+        np.where(updated, w.crm.upd_ts[recs], w.crm.updated[recs]).tolist(),
+        np.where(updated, w.crm.upd_kind[recs], -1).tolist(),
         strict=True,
     )
     lines = []
@@ -153,8 +146,8 @@ def _crm_bad(w: World, rng: np.random.Generator, day: int, counts: dict[str, int
     for defect, count in counts.items():
         for _ in range(count):
             k += 1
-            first = w.first_latin1[int(rng.integers(len(w.first_names)))]
-            last = w.surname_latin1[int(rng.integers(len(w.surnames)))]
+            first = FIRST_LATIN1[int(rng.integers(len(FIRST_NAMES)))]
+            last = SURNAME_LATIN1[int(rng.integers(len(SURNAMES)))]
             ts = sql_ts(w.day_s(day) + int(rng.integers(3600, 80000)))
             card = f"6339{int(rng.integers(0, 10**12)):012d}"
             email = f"{first.lower()}.{last.lower()}{int(rng.integers(100, 999))}@example.com"
@@ -174,18 +167,18 @@ def crm_task(w: World, out: Path, day: int) -> TaskResult:
     """Day 0: the full member snapshot. Later days: members who joined that day and members who changed."""
     rng = rng_for(w.params, "crm", day, 0)
     if day == 0:
-        recs = np.flatnonzero(w.c_join_day == 0)
+        recs = np.flatnonzero(w.crm.join_day == 0)
         updated = np.zeros(recs.shape[0], dtype=bool)
     else:
-        new = np.flatnonzero(w.c_join_day == day)
-        upd = np.flatnonzero(w.c_upd_day == day)
+        new = np.flatnonzero(w.crm.join_day == day)
+        upd = np.flatnonzero(w.crm.upd_day == day)
         recs = np.concatenate([new, upd])
         updated = np.concatenate([np.zeros(new.shape[0], dtype=bool), np.ones(upd.shape[0], dtype=bool)])
-    order = np.argsort(w.c_id[recs], kind="stable")
+    order = np.argsort(w.crm.id[recs], kind="stable")
     recs, updated = recs[order], updated[order]
     date = w.params.date(day)
     path, rel = raw_file(out, "crm", date, f"crm_customers_{ymd(date)}.csv")
-    counts = w.bad_counts(rng, "crm", day, recs.shape[0])
+    counts = w.bad.counts(rng, "crm", day, recs.shape[0])
     bad = _crm_bad(w, rng, day, counts)
     f = DataFile(path, rel, "crm", header=CRM_HEADER, encoding="latin-1", n_valid=recs.shape[0], bad=bad, rng=rng)
     for s in range(0, recs.shape[0], CHUNK):
@@ -200,23 +193,23 @@ def crm_task(w: World, out: Path, day: int) -> TaskResult:
 
 
 def ecom_lines(w: World, recs: np.ndarray, updated: np.ndarray) -> list[str]:
-    r = Renderer(w)
-    pv = _persons_view(w, w.a_person[recs])
+    r = Renderer()
+    pv = _persons_view(w, w.ecom.person[recs])
     cols = zip(
-        w.a_id[recs].tolist(),
-        w.a_second[recs].tolist(),
-        w.a_name_var[recs].tolist(),
-        w.a_salt[recs].tolist(),
-        w.a_email_mode[recs].tolist(),
-        w.a_phone_mode[recs].tolist(),
-        w.a_addr_mode[recs].tolist(),
-        w.a_line2[recs].tolist(),
-        w.a_signup[recs].tolist(),
-        np.where(updated, w.a_upd_ts[recs], w.a_updated[recs]).tolist(),
-        np.where(updated, w.a_upd_kind[recs], -1).tolist(),
-        w.a_consent_email[recs].tolist(),
-        w.a_consent_sms[recs].tolist(),
-        w.a_closed[recs].tolist(),
+        w.ecom.id[recs].tolist(),
+        w.ecom.second[recs].tolist(),
+        w.ecom.name_var[recs].tolist(),
+        w.ecom.salt[recs].tolist(),
+        w.ecom.email_mode[recs].tolist(),
+        w.ecom.phone_mode[recs].tolist(),
+        w.ecom.addr_mode[recs].tolist(),
+        w.ecom.line2[recs].tolist(),
+        w.ecom.signup[recs].tolist(),
+        np.where(updated, w.ecom.upd_ts[recs], w.ecom.updated[recs]).tolist(),
+        np.where(updated, w.ecom.upd_kind[recs], -1).tolist(),
+        w.ecom.consent_email[recs].tolist(),
+        w.ecom.consent_sms[recs].tolist(),
+        w.ecom.closed[recs].tolist(),
         strict=True,
     )
     lines = []
@@ -273,18 +266,18 @@ def ecom_task(w: World, out: Path, day: int) -> TaskResult:
     """Day 0: all accounts that exist; later days: accounts created or changed that day."""
     rng = rng_for(w.params, "ecom", day, 0)
     if day == 0:
-        recs = np.flatnonzero(w.a_signup_day == 0)
+        recs = np.flatnonzero(w.ecom.signup_day == 0)
         updated = np.zeros(recs.shape[0], dtype=bool)
     else:
-        new = np.flatnonzero(w.a_signup_day == day)
-        upd = np.flatnonzero(w.a_upd_day == day)
+        new = np.flatnonzero(w.ecom.signup_day == day)
+        upd = np.flatnonzero(w.ecom.upd_day == day)
         recs = np.concatenate([new, upd])
         updated = np.concatenate([np.zeros(new.shape[0], dtype=bool), np.ones(upd.shape[0], dtype=bool)])
-    order = np.argsort(w.a_id[recs], kind="stable")
+    order = np.argsort(w.ecom.id[recs], kind="stable")
     recs, updated = recs[order], updated[order]
     date = w.params.date(day)
     path, rel = raw_file(out, "ecom", date, f"ecom_accounts_{ymd(date)}.jsonl")
-    bad = _ecom_bad(rng, day, w.bad_counts(rng, "ecom", day, recs.shape[0]))
+    bad = _ecom_bad(rng, day, w.bad.counts(rng, "ecom", day, recs.shape[0]))
     f = DataFile(path, rel, "ecom", header=None, encoding="utf-8", n_valid=recs.shape[0], bad=bad, rng=rng)
     for s in range(0, recs.shape[0], CHUNK):
         f.write(ecom_lines(w, recs[s : s + CHUNK], updated[s : s + CHUNK]))
@@ -298,20 +291,20 @@ def ecom_task(w: World, out: Path, day: int) -> TaskResult:
 
 
 def support_lines(w: World, tickets: np.ndarray, day: int) -> list[str]:
-    r = Renderer(w)
-    pv = _persons_view(w, w.t_person[tickets])
+    r = Renderer()
+    pv = _persons_view(w, w.support.person[tickets])
     date = w.params.date(day).strftime("%d/%m/%Y")
     cols = zip(
-        w.t_id[tickets].tolist(),
-        w.t_sec[tickets].tolist(),
-        w.t_channel[tickets].tolist(),
-        w.t_subject[tickets].tolist(),
-        np.where(w.t_has_sku[tickets], w.t_sku[tickets], -1).tolist(),
-        w.t_name_var[tickets].tolist(),
-        w.t_title[tickets].tolist(),
-        w.t_salt[tickets].tolist(),
-        w.t_email_mode[tickets].tolist(),
-        w.t_phone_mode[tickets].tolist(),
+        w.support.id[tickets].tolist(),
+        w.support.sec[tickets].tolist(),
+        w.support.channel[tickets].tolist(),
+        w.support.subject[tickets].tolist(),
+        np.where(w.support.has_sku[tickets], w.support.sku[tickets], -1).tolist(),
+        w.support.name_var[tickets].tolist(),
+        w.support.title[tickets].tolist(),
+        w.support.salt[tickets].tolist(),
+        w.support.email_mode[tickets].tolist(),
+        w.support.phone_mode[tickets].tolist(),
         strict=True,
     )
     lines = []
@@ -338,14 +331,14 @@ def support_lines(w: World, tickets: np.ndarray, day: int) -> list[str]:
 
 def support_task(w: World, out: Path, day: int) -> TaskResult:
     rng = rng_for(w.params, "support", day, 0)
-    tickets = np.arange(w.t_day_start[day], w.t_day_start[day + 1])
+    tickets = np.arange(w.support.day_start[day], w.support.day_start[day + 1])
     date = w.params.date(day)
     path, rel = raw_file(out, "support", date, f"support_tickets_{ymd(date)}.csv")
-    counts = w.bad_counts(rng, "support", day, tickets.shape[0])
+    counts = w.bad.counts(rng, "support", day, tickets.shape[0])
     bad: list[tuple[str, bytes]] = []
     for k in range(counts["invalid_utf8"]):
-        first = w.first_ascii[int(rng.integers(len(w.first_names)))]
-        last = w.surname_ascii[int(rng.integers(len(w.surnames)))]
+        first = FIRST_ASCII[int(rng.integers(len(FIRST_NAMES)))]
+        last = SURNAME_ASCII[int(rng.integers(len(SURNAMES)))]
         name = first.encode() + b"\xff\xfe" + b" " + last.encode()
         stamp = f"{date.strftime('%d/%m/%Y')} {int(rng.integers(8, 20)):02d}:{int(rng.integers(0, 60)):02d}"
         tail = f",,,email,{V.SUPPORT_SUBJECTS[0]},,{stamp}".encode()

@@ -1,6 +1,6 @@
 """How one system spells a person: names, emails, phones and addresses with realistic, still-matchable variation.
 
-Every variation is decided by numbers drawn in world.py (a variant code and a per-record salt), so the same record
+Every variation is decided by numbers drawn in records.py (a variant code and a per-record salt), so the same record
 renders the same way in the snapshot and in later deltas. What changes between a person's records is either
 normalisable (case, spaces, gmail dots, +tags, phone formats, nicknames, one-letter typos, accents) or confined to
 the person's single "weak piece" (email, phone or address), so every record keeps at least two identifying pieces
@@ -14,7 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from udp.generate import vocab as V
-from udp.generate.world import (
+from udp.generate.accents import to_latin1
+from udp.generate.people import FIRST_ASCII, FIRST_NAMES, NICKNAMES, SURNAME_ASCII, SURNAMES
+from udp.generate.records import (
     EMAIL_JUNK,
     EMAIL_MISSING,
     EMAIL_OTHER,
@@ -28,8 +30,6 @@ from udp.generate.world import (
     PHONE_JUNK,
     PHONE_LANDLINE,
     PHONE_MISSING,
-    World,
-    to_latin1,
 )
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -92,18 +92,14 @@ def inward(code: int) -> str:
 class Renderer:
     """Renders the person-level facts of a batch of records as the strings a system would hold."""
 
-    def __init__(self, world: World) -> None:
-        self.w = world
-
     # Names --------------------------------------------------------------------------------------------------------
 
     def first_last(self, first: int, last: int, var: int, salt: int, *, latin1: bool) -> tuple[str, str]:
-        w = self.w
-        f, la = w.first_names[first], w.surnames[last]
+        f, la = FIRST_NAMES[first], SURNAMES[last]
         if (salt >> 1) & 1:  # half of the systems drop accents (Zoë -> Zoe)
-            f, la = w.first_ascii[first], w.surname_ascii[last]
-        if var == NAME_NICK and w.nicknames[first]:
-            options = w.nicknames[first]
+            f, la = FIRST_ASCII[first], SURNAME_ASCII[last]
+        if var == NAME_NICK and NICKNAMES[first]:
+            options = NICKNAMES[first]
             f = options[(salt >> 4) % len(options)]
         elif var == NAME_TYPO:
             if (salt >> 3) & 1:

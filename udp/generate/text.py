@@ -84,6 +84,11 @@ def clock_s(seconds_of_day: np.ndarray) -> list[np.ndarray | bytes]:
     return [digits(s // 3600, 2), b":", digits(s // 60 % 60, 2), b":", digits(s % 60, 2)]
 
 
+def sku_text(items: np.ndarray) -> list[np.ndarray | bytes]:
+    """'SKU0000001' pieces for item indices (the SKU number is the index + 1)."""
+    return [b"SKU", digits(np.asarray(items) + 1, 7)]
+
+
 def money(pence: np.ndarray) -> pa.Array:
     """Prices in pence -> '19.99' strings (negative values keep their sign)."""
     p = np.asarray(pence, dtype=np.int64)

@@ -10,9 +10,11 @@ import numpy as np
 import pyarrow as pa
 
 from udp.generate import vocab as V
-from udp.generate.events import anon_text
+from udp.generate.clickstream import anon_text
 from udp.generate.output import BadRecord
+from udp.generate.people import FIRST_NAMES, SURNAMES
 from udp.generate.render import inward
+from udp.generate.taxonomy import TAXONOMY as T
 from udp.generate.text import cat, csv_field, csv_lines, digits, fixed, hexdigits, line_bytes, lookup, vocab, where
 from udp.generate.world import World
 
@@ -40,44 +42,54 @@ def _rows(source: str, keys: pa.Array, link: str | None, values: pa.Array) -> pa
 
 
 def write_customers(w: World, path: Path) -> int:
-    crm = np.argsort(w.c_id, kind="stable")
-    ecom = np.argsort(w.a_id, kind="stable")
+    crm = np.argsort(w.crm.id, kind="stable")
+    ecom = np.argsort(w.ecom.id, kind="stable")
     return _write(
         path,
         "source,source_key,person_id",
         [
-            _rows("crm", fixed(crm.shape[0], b"C", digits(w.c_id[crm], 8)), None, person_ids(w.c_person[crm])),
-            _rows("ecom", fixed(ecom.shape[0], b"A", hexdigits(w.a_id[ecom], 10)), None, person_ids(w.a_person[ecom])),
-            _rows("support", fixed(w.t_id.shape[0], b"TCK", digits(w.t_id, 8)), None, person_ids(w.t_person)),
+            _rows("crm", fixed(crm.shape[0], b"C", digits(w.crm.id[crm], 8)), None, person_ids(w.crm.person[crm])),
+            _rows(
+                "ecom",
+                fixed(ecom.shape[0], b"A", hexdigits(w.ecom.id[ecom], 10)),
+                None,
+                person_ids(w.ecom.person[ecom]),
+            ),
+            _rows(
+                "support",
+                fixed(w.support.id.shape[0], b"TCK", digits(w.support.id, 8)),
+                None,
+                person_ids(w.support.person),
+            ),
         ],
     )
 
 
 def write_links(w: World, path: Path) -> int:
-    dev = np.argsort(w.dev_id, kind="stable")
-    ecom = np.argsort(w.a_id, kind="stable")
-    cards = np.argsort(w.c_card, kind="stable")
+    dev = np.argsort(w.devices.id, kind="stable")
+    ecom = np.argsort(w.ecom.id, kind="stable")
+    cards = np.argsort(w.crm.card, kind="stable")
     return _write(
         path,
         "source,key,link_type,value",
         [
             _rows(
                 "clickstream",
-                fixed(dev.shape[0], *anon_text(w.dev_id[dev])),
+                fixed(dev.shape[0], *anon_text(w.devices.id[dev])),
                 "anonymous_id->person_id",
-                person_ids(w.dev_person[dev]),
+                person_ids(w.devices.person[dev]),
             ),
             _rows(
                 "ecom",
-                fixed(ecom.shape[0], b"A", hexdigits(w.a_id[ecom], 10)),
+                fixed(ecom.shape[0], b"A", hexdigits(w.ecom.id[ecom], 10)),
                 "account_id->person_id",
-                person_ids(w.a_person[ecom]),
+                person_ids(w.ecom.person[ecom]),
             ),
             _rows(
                 "pos",
-                fixed(cards.shape[0], b"6339", digits(w.c_card[cards], 12)),
+                fixed(cards.shape[0], b"6339", digits(w.crm.card[cards], 12)),
                 "loyalty_card->customer_id",
-                fixed(cards.shape[0], b"C", digits(w.c_id[cards], 8)),
+                fixed(cards.shape[0], b"C", digits(w.crm.id[cards], 8)),
             ),
         ],
     )
@@ -86,33 +98,33 @@ def write_links(w: World, path: Path) -> int:
 def write_persons(w: World, path: Path, chunk: int = 200_000) -> int:
     inward_vocab = vocab([inward(i) for i in range(4000)])
     area = vocab([c[1] for c in V.CITIES])
-    l1 = vocab(w.l1_names)
-    brands = vocab(w.brand_names)
-    first = vocab(w.first_names)
-    last = vocab(w.surnames)
+    l1 = vocab(T.l1_names)
+    brands = vocab(T.brand_names)
+    first = vocab(FIRST_NAMES)
+    last = vocab(SURNAMES)
 
     def part(p: np.ndarray) -> pa.Array:
         n = p.shape[0]
-        hh = w.p_household[p]
-        addr = w.p_addr[p]
-        dob = w.p_dob[p].astype("datetime64[D]").astype(str)
+        hh = w.households.person_household[p]
+        addr = w.people.addr[p]
+        dob = w.people.dob[p].astype("datetime64[D]").astype(str)
         fav = where(
-            w.p_fav_l1b[p] >= 0,
-            cat(lookup(l1, w.p_fav_l1[p]), "|", lookup(l1, np.maximum(w.p_fav_l1b[p], 0))),
-            lookup(l1, w.p_fav_l1[p]),
+            w.prefs.fav_l1b[p] >= 0,
+            cat(lookup(l1, w.prefs.fav_l1[p]), "|", lookup(l1, np.maximum(w.prefs.fav_l1b[p], 0))),
+            lookup(l1, w.prefs.fav_l1[p]),
         )
-        brand1 = lookup(brands, w.p_fav_brand[p])
+        brand1 = lookup(brands, w.prefs.fav_brand[p])
         brand = where(
-            w.p_fav_brand2[p] >= 0, cat(brand1, "|", lookup(brands, np.maximum(w.p_fav_brand2[p], 0))), brand1
+            w.prefs.fav_brand2[p] >= 0, cat(brand1, "|", lookup(brands, np.maximum(w.prefs.fav_brand2[p], 0))), brand1
         )
         return csv_lines(
             [
                 person_ids(p),
                 where(hh < 0, "", fixed(n, b"H", digits(np.maximum(hh, 0) + 1, 7))),
-                csv_field(lookup(first, w.p_first[p]), ","),
-                csv_field(lookup(last, w.p_last[p]), ","),
+                csv_field(lookup(first, w.people.first[p]), ","),
+                csv_field(lookup(last, w.people.last[p]), ","),
                 pa.array(dob, pa.string()),
-                where(w.p_male[p], "M", "F"),
+                where(w.people.male[p], "M", "F"),
                 cat(
                     lookup(area, addr[:, 3]),
                     pa.array(addr[:, 4]).cast(pa.string()),
@@ -121,7 +133,7 @@ def write_persons(w: World, path: Path, chunk: int = 200_000) -> int:
                 ),
                 csv_field(fav, ","),
                 csv_field(brand, ","),
-                lookup(vocab(V.PRICE_BANDS), w.p_band[p]),
+                lookup(vocab(V.PRICE_BANDS), w.prefs.band[p]),
             ],
             ",",
         )
