@@ -163,19 +163,27 @@ def _crm_bad(w: World, rng: np.random.Generator, day: int, counts: dict[str, int
     return out
 
 
+def _records_of_day(
+    ids: np.ndarray, created: np.ndarray, changed: np.ndarray, day: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A system's records in its dump of `day`, in id order, and whether each is a change: day 0 is the full snapshot
+    of what exists; a later day holds the records created that day, then those changed that day."""
+    if day == 0:
+        recs = np.flatnonzero(created == 0)
+        updated = np.zeros(recs.shape[0], dtype=bool)
+    else:
+        new = np.flatnonzero(created == day)
+        upd = np.flatnonzero(changed == day)
+        recs = np.concatenate([new, upd])
+        updated = np.concatenate([np.zeros(new.shape[0], dtype=bool), np.ones(upd.shape[0], dtype=bool)])
+    order = np.argsort(ids[recs], kind="stable")
+    return recs[order], updated[order]
+
+
 def crm_task(w: World, out: Path, day: int) -> TaskResult:
     """Day 0: the full member snapshot. Later days: members who joined that day and members who changed."""
     rng = rng_for(w.params, "crm", day, 0)
-    if day == 0:
-        recs = np.flatnonzero(w.crm.join_day == 0)
-        updated = np.zeros(recs.shape[0], dtype=bool)
-    else:
-        new = np.flatnonzero(w.crm.join_day == day)
-        upd = np.flatnonzero(w.crm.upd_day == day)
-        recs = np.concatenate([new, upd])
-        updated = np.concatenate([np.zeros(new.shape[0], dtype=bool), np.ones(upd.shape[0], dtype=bool)])
-    order = np.argsort(w.crm.id[recs], kind="stable")
-    recs, updated = recs[order], updated[order]
+    recs, updated = _records_of_day(w.crm.id, w.crm.join_day, w.crm.upd_day, day)
     date = w.params.date(day)
     path, rel = raw_file(out, "crm", date, f"crm_customers_{ymd(date)}.csv")
     counts = w.bad.counts(rng, "crm", day, recs.shape[0])
@@ -265,16 +273,7 @@ def _ecom_bad(rng: np.random.Generator, day: int, counts: dict[str, int]) -> lis
 def ecom_task(w: World, out: Path, day: int) -> TaskResult:
     """Day 0: all accounts that exist; later days: accounts created or changed that day."""
     rng = rng_for(w.params, "ecom", day, 0)
-    if day == 0:
-        recs = np.flatnonzero(w.ecom.signup_day == 0)
-        updated = np.zeros(recs.shape[0], dtype=bool)
-    else:
-        new = np.flatnonzero(w.ecom.signup_day == day)
-        upd = np.flatnonzero(w.ecom.upd_day == day)
-        recs = np.concatenate([new, upd])
-        updated = np.concatenate([np.zeros(new.shape[0], dtype=bool), np.ones(upd.shape[0], dtype=bool)])
-    order = np.argsort(w.ecom.id[recs], kind="stable")
-    recs, updated = recs[order], updated[order]
+    recs, updated = _records_of_day(w.ecom.id, w.ecom.signup_day, w.ecom.upd_day, day)
     date = w.params.date(day)
     path, rel = raw_file(out, "ecom", date, f"ecom_accounts_{ymd(date)}.jsonl")
     bad = _ecom_bad(rng, day, w.bad.counts(rng, "ecom", day, recs.shape[0]))

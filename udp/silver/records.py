@@ -144,21 +144,9 @@ def with_standardised_fields(settings: StandardiseSettings) -> Transform:
     return transform
 
 
-TEXT_FIELDS = (
-    "title",
-    "first_name",
-    "last_name",
-    "full_name",
-    "email",
-    "phone",
-    "address_line1",
-    "city",
-    "postcode",
-    "country",
-    "loyalty_id",
-    "national_id",
-    "loyalty_tier",
-)
+# The customer model's free-text fields, cleaned of junk values: every STRING field but the record's key and gender
+# (a code, standardised on its own).
+TEXT_FIELDS = tuple(n for n, t in CUSTOMER_FIELDS.items() if t == "STRING" and n not in ("source_key", "gender"))
 
 
 def build_customer_records(
