@@ -111,15 +111,7 @@ def stitch(touchpoints: DataFrame, settings: TouchpointSettings) -> DataFrame:
         session = Window.partitionBy("source", "session_id")
         customers = F.collect_set("customer_id").over(session)
         single = F.when(F.col("session_id").isNotNull() & (F.size(customers) == 1), F.get(customers, 0))
-        out = out.withColumn("_session_customer", single)
-        out = out.withColumns(
-            {
-                "identity_method": F.when(
-                    F.col("customer_id").isNull() & F.col("_session_customer").isNotNull(), F.lit("session")
-                ).otherwise(F.col("identity_method")),
-                "customer_id": F.coalesce("customer_id", "_session_customer"),
-            }
-        ).drop("_session_customer")
+        out = _attributed(out.withColumn("_session_customer", single), "_session_customer", "session")
     if settings.stitch_devices:
         known = out.where(F.col("anonymous_id").isNotNull() & F.col("customer_id").isNotNull())
         devices = known.groupBy("anonymous_id").agg(
@@ -129,15 +121,20 @@ def stitch(touchpoints: DataFrame, settings: TouchpointSettings) -> DataFrame:
         )
         owned = devices.where((F.col("_owners") == 1) & (F.col("_logins") >= settings.min_device_logins))
         out = out.join(owned.select("anonymous_id", "_device_customer"), "anonymous_id", "left")
-        out = out.withColumns(
-            {
-                "identity_method": F.when(
-                    F.col("customer_id").isNull() & F.col("_device_customer").isNotNull(), F.lit("device")
-                ).otherwise(F.col("identity_method")),
-                "customer_id": F.coalesce("customer_id", "_device_customer"),
-            }
-        ).drop("_device_customer")
+        out = _attributed(out, "_device_customer", "device")
     return out.withColumn("identity_method", F.coalesce("identity_method", F.lit("none")))
+
+
+def _attributed(events: DataFrame, found: str, method: str) -> DataFrame:
+    """Events without a customer take the one in column `found` (when it has one), tied by `method`; `found` is
+    dropped."""
+    claimed = F.col("customer_id").isNull() & F.col(found).isNotNull()
+    return events.withColumns(
+        {
+            "identity_method": F.when(claimed, F.lit(method)).otherwise(F.col("identity_method")),
+            "customer_id": F.coalesce("customer_id", found),
+        }
+    ).drop(found)
 
 
 def split_rejects(touchpoints: DataFrame, items: DataFrame) -> tuple[DataFrame, DataFrame]:
