@@ -47,12 +47,6 @@ class DataApi(Lifecycle):
             data[arn] = self._new("dataset-group", name=name, datasetGroupArn=arn, **pick(params, "roleArn", "domain"))
         return {"datasetGroupArn": arn, "domain": params.get("domain")}
 
-    def _describe_dataset_group(self, datasetGroupArn: str) -> dict[str, Any]:
-        return {"datasetGroup": self._advance(datasetGroupArn, "dataset-group")}
-
-    def _list_dataset_groups(self, nextToken: str | None = None, maxResults: int | None = None) -> dict[str, Any]:
-        return self._page(self._all(self.store.snapshot(), "dataset-group"), "datasetGroups", nextToken, maxResults)
-
     def _delete_dataset_group(self, datasetGroupArn: str) -> None:
         with self.store.transaction() as data:
             rec = self._get(data, datasetGroupArn, "dataset-group")
@@ -81,9 +75,6 @@ class DataApi(Lifecycle):
 
     def _describe_schema(self, schemaArn: str) -> dict[str, Any]:
         return {"schema": self._get(self.store.snapshot(), schemaArn, "schema")}
-
-    def _list_schemas(self, nextToken: str | None = None, maxResults: int | None = None) -> dict[str, Any]:
-        return self._page(self._all(self.store.snapshot(), "schema"), "schemas", nextToken, maxResults)
 
     def _delete_schema(self, schemaArn: str) -> None:
         with self.store.transaction() as data:
@@ -127,15 +118,6 @@ class DataApi(Lifecycle):
                 _files=[],
             )
         return {"datasetArn": arn}
-
-    def _describe_dataset(self, datasetArn: str) -> dict[str, Any]:
-        return {"dataset": self._advance(datasetArn, "dataset")}
-
-    def _list_datasets(
-        self, datasetGroupArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        match = {"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}
-        return self._page(self._all(self.store.snapshot(), "dataset", **match), "datasets", nextToken, maxResults)
 
     def _update_dataset(self, datasetArn: str, schemaArn: str) -> dict[str, Any]:
         with self.store.transaction() as data:
@@ -198,16 +180,6 @@ class DataApi(Lifecycle):
                 **pick(params, "roleArn", "publishAttributionMetricsToS3"),
             )
         return {"datasetImportJobArn": arn}
-
-    def _describe_dataset_import_job(self, datasetImportJobArn: str) -> dict[str, Any]:
-        return {"datasetImportJob": self._advance(datasetImportJobArn, "dataset-import-job")}
-
-    def _list_dataset_import_jobs(
-        self, datasetArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        match = {"datasetArn": datasetArn} if datasetArn else {}
-        jobs = self._all(self.store.snapshot(), "dataset-import-job", **match)
-        return self._page(jobs, "datasetImportJobs", nextToken, maxResults)
 
     def _run_import(self, job: Record) -> tuple[Record, dict[str, Record]]:
         snapshot = self.store.snapshot()

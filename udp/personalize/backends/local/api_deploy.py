@@ -53,15 +53,6 @@ class DeployApi(Lifecycle):
             )
         return {"filterArn": arn}
 
-    def _describe_filter(self, filterArn: str) -> dict[str, Any]:
-        return {"filter": self._advance(filterArn, "filter")}
-
-    def _list_filters(
-        self, datasetGroupArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        match = {"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}
-        return self._page(self._all(self.store.snapshot(), "filter", **match), "Filters", nextToken, maxResults)
-
     def _delete_filter(self, filterArn: str) -> None:
         with self.store.transaction() as data:
             self._get(data, filterArn, "filter")["status"] = DELETE_PENDING
@@ -105,16 +96,6 @@ class DeployApi(Lifecycle):
                 **pick(params, "filterArn", "batchInferenceJobConfig"),
             )
         return {"batchInferenceJobArn": arn}
-
-    def _describe_batch_inference_job(self, batchInferenceJobArn: str) -> dict[str, Any]:
-        return {"batchInferenceJob": self._advance(batchInferenceJobArn, "batch-inference-job")}
-
-    def _list_batch_inference_jobs(
-        self, solutionVersionArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        match = {"solutionVersionArn": solutionVersionArn} if solutionVersionArn else {}
-        jobs = self._all(self.store.snapshot(), "batch-inference-job", **match)
-        return self._page(jobs, "batchInferenceJobs", nextToken, maxResults)
 
     def _run_batch(self, job: Record) -> Record:
         snapshot = self.store.snapshot()
@@ -219,9 +200,6 @@ class DeployApi(Lifecycle):
             )
         return {"campaignArn": arn}
 
-    def _describe_campaign(self, campaignArn: str) -> dict[str, Any]:
-        return {"campaign": self._advance(campaignArn, "campaign")}
-
     def _list_campaigns(
         self, solutionArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
     ) -> dict[str, Any]:
@@ -284,16 +262,6 @@ class DeployApi(Lifecycle):
                 datasetGroupArn=datasetGroupArn,
             )
         return {"eventTrackerArn": arn, "trackingId": tracking}
-
-    def _describe_event_tracker(self, eventTrackerArn: str) -> dict[str, Any]:
-        return {"eventTracker": self._advance(eventTrackerArn, "event-tracker")}
-
-    def _list_event_trackers(
-        self, datasetGroupArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        match = {"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}
-        trackers = self._all(self.store.snapshot(), "event-tracker", **match)
-        return self._page(trackers, "eventTrackers", nextToken, maxResults)
 
     def _delete_event_tracker(self, eventTrackerArn: str) -> None:
         with self.store.transaction() as data:

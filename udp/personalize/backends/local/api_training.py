@@ -72,12 +72,6 @@ class TrainingApi(Lifecycle):
             rec["latestSolutionVersion"] = max(versions, key=lambda v: float(v["creationDateTime"]))
         return {"solution": rec}
 
-    def _list_solutions(
-        self, datasetGroupArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        match = {"datasetGroupArn": datasetGroupArn} if datasetGroupArn else {}
-        return self._page(self._all(self.store.snapshot(), "solution", **match), "solutions", nextToken, maxResults)
-
     def _update_solution(self, solutionArn: str, **params: Any) -> dict[str, Any]:
         with self.store.transaction() as data:
             rec = self._get(data, solutionArn, "solution")
@@ -145,16 +139,6 @@ class TrainingApi(Lifecycle):
                 ),
             )
         return {"solutionVersionArn": arn}
-
-    def _describe_solution_version(self, solutionVersionArn: str) -> dict[str, Any]:
-        return {"solutionVersion": self._advance(solutionVersionArn, "solution-version")}
-
-    def _list_solution_versions(
-        self, solutionArn: str | None = None, nextToken: str | None = None, maxResults: int | None = None
-    ) -> dict[str, Any]:
-        match = {"solutionArn": solutionArn} if solutionArn else {}
-        versions = self._all(self.store.snapshot(), "solution-version", **match)
-        return self._page(versions, "solutionVersions", nextToken, maxResults)
 
     def _stop_solution_version_creation(self, solutionVersionArn: str) -> None:
         with self.store.transaction() as data:

@@ -1,3 +1,4 @@
+# ruff: noqa: N803 - method parameters are the Personalize API's own (camelCase) names
 """The local `personalize` client's core: where its resources live (a `StateStore` folder, so `status` and a resumed
 `apply` in another process see them), the helpers every operation shares (names, quotas, pages), and the lifecycle —
 each `describe_*` moves a resource one step, and the work (an import, a training, a batch job) runs at the step that
@@ -7,6 +8,7 @@ leaves IN_PROGRESS.
 from __future__ import annotations
 
 import copy
+import functools
 import shutil
 import time
 from collections.abc import Callable
@@ -41,6 +43,32 @@ LIMITS = {
     "campaigns": 5,
     "filters": 30,
     "pending-batch-jobs": 5,
+}
+
+
+# Operations that only read one kind of resource, answered by `Lifecycle._describe` and `_list`: the operation ->
+# the resource kind and the response's key. A describe moves the resource one step (`_advance`); a list filters on the
+# parent ARN it is given (the record holds it under the same name) and pages.
+DESCRIBED = {
+    "describe_dataset_group": ("dataset-group", "datasetGroup"),
+    "describe_dataset": ("dataset", "dataset"),
+    "describe_dataset_import_job": ("dataset-import-job", "datasetImportJob"),
+    "describe_solution_version": ("solution-version", "solutionVersion"),
+    "describe_filter": ("filter", "filter"),
+    "describe_campaign": ("campaign", "campaign"),
+    "describe_batch_inference_job": ("batch-inference-job", "batchInferenceJob"),
+    "describe_event_tracker": ("event-tracker", "eventTracker"),
+}
+LISTED = {
+    "list_dataset_groups": ("dataset-group", "datasetGroups"),
+    "list_schemas": ("schema", "schemas"),
+    "list_datasets": ("dataset", "datasets"),
+    "list_dataset_import_jobs": ("dataset-import-job", "datasetImportJobs"),
+    "list_solutions": ("solution", "solutions"),
+    "list_solution_versions": ("solution-version", "solutionVersions"),
+    "list_filters": ("filter", "Filters"),
+    "list_batch_inference_jobs": ("batch-inference-job", "batchInferenceJobs"),
+    "list_event_trackers": ("event-tracker", "eventTrackers"),
 }
 
 
@@ -112,6 +140,23 @@ class Lifecycle(LocalService):
     def _limit(count: int, limit: str) -> None:
         if count >= LIMITS[limit]:
             raise ServiceError("LimitExceededException", f"The limit of {LIMITS[limit]} {limit} has been reached.")
+
+    def _implementation(self, method: str) -> Callable[..., dict[str, Any] | None] | None:
+        if method in DESCRIBED:
+            return functools.partial(self._describe, *DESCRIBED[method])
+        if method in LISTED:
+            return functools.partial(self._list, *LISTED[method])
+        return super()._implementation(method)
+
+    def _describe(self, kind: str, key: str, **params: str) -> dict[str, Any]:
+        (arn,) = params.values()  # the one ARN a describe takes (the request is validated against the model)
+        return {key: self._advance(arn, kind)}
+
+    def _list(
+        self, kind: str, key: str, nextToken: str | None = None, maxResults: int | None = None, **parent: str
+    ) -> dict[str, Any]:
+        match = {name: arn for name, arn in parent.items() if arn}
+        return self._page(self._all(self.store.snapshot(), kind, **match), key, nextToken, maxResults)
 
     @staticmethod
     def _page(items: list[Record], key: str, next_token: str | None, max_results: int | None) -> dict[str, Any]:

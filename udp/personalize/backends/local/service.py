@@ -164,7 +164,7 @@ class LocalService:
         if problems:
             count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
             raise self.error(op.name, "InvalidInputException", count + "; ".join(problems))
-        impl = getattr(self, f"_{method}", None)
+        impl = self._implementation(method)
         if impl is None:
             raise NotImplementedError(f"the local {self.service_name} backend does not implement {method}")
         try:
@@ -176,6 +176,11 @@ class LocalService:
             validate_parameters(response, op.output_shape)  # a local backend bug, never a user error
         response["ResponseMetadata"] = {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 200, "RetryAttempts": 0}
         return dict(response)
+
+    def _implementation(self, method: str) -> Callable[..., dict[str, Any] | None] | None:
+        """The method that implements operation `method` (`_<method>`), None when this backend has none."""
+        impl: Callable[..., dict[str, Any] | None] | None = getattr(self, f"_{method}", None)
+        return impl
 
     def error(self, operation: str, code: str, message: str) -> ClientError:
         """The exception a real client raises for an error response `code` (a `client.exceptions` class)."""
