@@ -31,8 +31,8 @@ from udp.personalize import synthetic  # noqa: E402
 from udp.personalize.backends.local.data import interactions_from_rows, items_from_rows  # noqa: E402
 from udp.personalize.backends.local.models.als_fit import clear_fit_cache  # noqa: E402
 from udp.personalize.backends.local.training import train  # noqa: E402
-from udp.personalize.recipes import RECIPES  # noqa: E402
 from udp.session import build_spark  # noqa: E402
+from udp.settings.recipes import RECIPES  # noqa: E402
 
 RECIPE_ORDER = (
     "aws-popularity-count",

@@ -31,9 +31,9 @@ from udp.config_convert import convert, origin_of, to_plain
 from udp.config_overlay import Overlay, escape_env, names_secret
 from udp.contracts import SourceContract
 from udp.errors import ConfigError
-from udp.gold.settings import GoldSettings
-from udp.personalize.settings import PersonalizeSettings
-from udp.silver.settings import MatchingSettings
+from udp.settings.gold import GoldSettings
+from udp.settings.matching import MatchingSettings
+from udp.settings.personalize import PersonalizeSettings
 
 DEFAULT_CONF = "conf/local.yaml"
 LAYERS = ("bronze", "silver", "gold")

@@ -8,8 +8,8 @@ from pyspark.sql import SparkSession
 from udp.personalize import synthetic
 from udp.personalize.backends.local.data import interactions_from_rows, items_from_rows
 from udp.personalize.backends.local.training import evaluate
-from udp.personalize.recipes import RECIPES
-from udp.personalize.settings import LocalSettings
+from udp.settings.personalize import LocalSettings
+from udp.settings.recipes import RECIPES
 
 
 @pytest.mark.slow

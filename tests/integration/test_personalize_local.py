@@ -23,8 +23,8 @@ from udp.personalize.backends.local.models.als import AlsModel
 from udp.personalize.backends.local.models.space import ItemSpace
 from udp.personalize.job import run
 from udp.personalize.leaderboard import LEADERBOARD
-from udp.personalize.settings import LocalSettings
 from udp.personalize.snapshot import write_snapshot
+from udp.settings.personalize import LocalSettings
 
 SNAPSHOT = "20260401T000000Z"
 CAMPAIGN = "arn:aws:personalize:us-east-1:000000000000:campaign/udp-retail-{}"

@@ -10,8 +10,8 @@ from pyspark.sql import DataFrame, SparkSession
 
 from udp.config import load_config
 from udp.contracts import SourceContract
+from udp.settings.matching import StandardiseSettings
 from udp.silver.records import to_canonical, with_standardised_fields
-from udp.silver.settings import StandardiseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS: StandardiseSettings = load_config([str(ROOT / "conf" / "local.yaml")], env={}).matching.standardise

@@ -7,10 +7,10 @@ import datetime as dt
 from pyspark.sql import SparkSession
 
 from tests.frames import assert_rows
+from udp.settings.matching import BlockingRule, BlockingSettings
 from udp.silver.blocking import candidate_pairs
 from udp.silver.cluster import cluster_records, connected_components
 from udp.silver.compare import comparisons
-from udp.silver.settings import BlockingRule, BlockingSettings
 
 KEYS = "record_id STRING, m_email STRING, m_first_key STRING, m_last STRING"
 

@@ -10,11 +10,11 @@ from pyspark.sql import DataFrame, SparkSession
 
 from udp.config import load_config
 from udp.errors import ConfigError
+from udp.settings.matching import MatchingSettings
 from udp.silver.compare import comparisons
 from udp.silver.match import active_guards, guard_evidence, with_decisions
 from udp.silver.model import Model
 from udp.silver.records import MATCH_KEYS
-from udp.silver.settings import MatchingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS: MatchingSettings = load_config([str(ROOT / "conf" / "local.yaml")], env={}).matching

@@ -9,8 +9,8 @@ from pyspark.sql import functions as F
 
 from tests.frames import assert_rows
 from udp.contracts import CustomerKey
+from udp.settings.matching import Survivorship, TouchpointSettings
 from udp.silver.golden import golden_records
-from udp.silver.settings import Survivorship, TouchpointSettings
 from udp.silver.touchpoints import resolve_customers, split_rejects, stitch
 
 RECORD = (

@@ -12,8 +12,8 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from udp.config import load_config
+from udp.settings.matching import StandardiseSettings
 from udp.silver import standardise as S
-from udp.silver.settings import StandardiseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,16 @@ LOCAL = str(ROOT / "conf" / "local.yaml")
 def write(path: Path, text: str) -> str:
     path.write_text(text, encoding="utf-8")
     return str(path)
+
+
+def test_config_imports_nothing_from_silver_gold_or_personalize() -> None:
+    # config is the bottom of the stack: a layer may import it, never the reverse (not even transitively).
+    probe = (
+        "import sys, udp.config; "
+        "print(sorted(m for m in sys.modules if m.startswith(('udp.silver', 'udp.gold', 'udp.personalize'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_local_overlay_extends_base_and_reads_defaults() -> None:

@@ -22,7 +22,7 @@ from udp.config import Config
 from udp.gold.csvinput import read_csv_dataset
 from udp.gold.preflight import LIMITS, Check, DatasetInput, Limits, run_preflight
 from udp.gold.schemas import dataset_fields, record
-from udp.gold.settings import GoldSettings, PreflightSettings
+from udp.settings.gold import GoldSettings, PreflightSettings
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 T0 = 1735689600  # 2025-01-01

@@ -14,9 +14,9 @@ from udp.config import Config, load_config
 from udp.errors import ConfigError
 from udp.gold.preflight import Check, check_schema
 from udp.gold.schemas import dataset_fields, record, schema_name
-from udp.gold.settings import GoldSettings
 from udp.gold.tables import athena_ddl, render_tables_md
 from udp.models import PII_FIELDS
+from udp.settings.gold import GoldSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = str(ROOT / "conf" / "local.yaml")

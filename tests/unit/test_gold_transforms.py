@@ -21,8 +21,8 @@ from udp.gold.datasets import (
     touchpoints_in_periods,
 )
 from udp.gold.schemas import Field
-from udp.gold.settings import Customer360Settings, GoldSettings
 from udp.models import SILVER_CUSTOMERS_DDL, SILVER_ITEMS_DDL, SILVER_TOUCHPOINTS_DDL
+from udp.settings.gold import Customer360Settings, GoldSettings
 
 T0 = dt.datetime(2026, 1, 31, 23, 59, 59, tzinfo=dt.UTC)
 T0_S = 1769903999

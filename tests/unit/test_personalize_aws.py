@@ -19,13 +19,13 @@ from udp.personalize.backends import Clients, aws_clients
 from udp.personalize.driver import Driver
 from udp.personalize.errors import DefinitionMismatchError, QuotaError, ResourceFailedError
 from udp.personalize.manifest import Entry, RunManifest
-from udp.personalize.recipes import recipe_arn
 from udp.personalize.resources import Resource, VersionMetrics
-from udp.personalize.settings import PersonalizeSettings
 from udp.personalize.snapshot import SchemaField, Snapshot, load_snapshot, write_snapshot
 from udp.personalize.storage import S3Files
 from udp.personalize.teardown import teardown
 from udp.runner import fail
+from udp.settings.personalize import PersonalizeSettings
+from udp.settings.recipes import recipe_arn
 
 ACCOUNT = "arn:aws:personalize:us-east-1:123456789012"
 GROUP = f"{ACCOUNT}:dataset-group/udp-test"

@@ -20,9 +20,9 @@ from udp.personalize.backends.local.training import (
     split_test_users,
     train,
 )
-from udp.personalize.metrics import METRIC_KEYS
-from udp.personalize.recipes import RECIPES
-from udp.personalize.settings import LocalSettings
+from udp.settings.metric_keys import METRIC_KEYS
+from udp.settings.personalize import LocalSettings
+from udp.settings.recipes import RECIPES
 
 
 def inter(rows: list[tuple[str, str, int]]) -> Interactions:

@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from udp.personalize.backends import local_clients
 from udp.personalize.backends.local.personalize import LocalPersonalize
-from udp.personalize.recipes import recipe_arn
-from udp.personalize.settings import LocalSettings, PersonalizeSettings
 from udp.personalize.snapshot import SchemaField, format_csv, schema_json
+from udp.settings.personalize import LocalSettings, PersonalizeSettings
+from udp.settings.recipes import recipe_arn
 
 INTERACTIONS = (SchemaField("USER_ID", "string"), SchemaField("ITEM_ID", "string"), SchemaField("TIMESTAMP", "long"))
 TERMINAL = {"ACTIVE", "CREATE FAILED"}

@@ -6,14 +6,8 @@ import math
 
 import pytest
 
-from udp.personalize.metrics import (
-    METRIC_KEYS,
-    coverage,
-    ndcg_at_k,
-    precision_at_k,
-    reciprocal_rank,
-    solution_metrics,
-)
+from udp.personalize.metrics import coverage, ndcg_at_k, precision_at_k, reciprocal_rank, solution_metrics
+from udp.settings.metric_keys import METRIC_KEYS
 
 
 def test_mean_reciprocal_rank_matches_the_documentation_example() -> None:

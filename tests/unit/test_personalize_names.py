@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from udp.personalize.names import NAME_MAX, name_problem, resource_name
+from udp.settings.names import NAME_MAX, name_problem, resource_name
 
 PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
 

@@ -8,7 +8,7 @@ import pytest
 
 from udp.config import load_config
 from udp.errors import ConfigError
-from udp.personalize.settings import LOCAL_ROLE_ARN, PersonalizeSettings
+from udp.settings.personalize import LOCAL_ROLE_ARN, PersonalizeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = str(ROOT / "conf" / "local.yaml")

@@ -14,7 +14,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from udp.gold.datasets import age_band
-from udp.gold.settings import Customer360Settings
+from udp.settings.gold import Customer360Settings
 
 Transform = Callable[[DataFrame], DataFrame]
 

@@ -18,7 +18,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from udp.gold.schemas import AVRO_TO_SPARK, FIELD_TYPE_TO_AVRO
-from udp.gold.settings import FieldSpec, InteractionsSettings, ItemsSettings, UsersSettings
+from udp.settings.gold import FieldSpec, InteractionsSettings, ItemsSettings, UsersSettings
 
 Transform = Callable[[DataFrame], DataFrame]
 

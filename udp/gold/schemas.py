@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from udp import tables
 from udp.errors import UdpError
-from udp.gold.settings import FieldSpec, GoldSettings
+from udp.settings.gold import FieldSpec, GoldSettings
 
 if TYPE_CHECKING:
     from pyspark.sql.types import StructType

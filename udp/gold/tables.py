@@ -14,8 +14,8 @@ from udp.errors import InputPathError
 from udp.gold.customer360 import PROFILE_COLUMNS, channel_prefix
 from udp.gold.datasets import partition_column
 from udp.gold.schemas import DATASETS, TABLES, dataset_fields
-from udp.gold.settings import FieldSpec, GoldSettings
 from udp.models import SILVER_CUSTOMERS_DDL
+from udp.settings.gold import FieldSpec, GoldSettings
 
 INTERACTIONS, ITEMS, USERS = (TABLES[d] for d in DATASETS)
 CUSTOMER_360 = tables.CUSTOMER_360

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from udp.personalize.settings import SolutionSettings
 from udp.personalize.snapshot import ExportDataset, Snapshot, SnapshotError, read_csv
 from udp.personalize.storage import Files
+from udp.settings.personalize import SolutionSettings
 
 
 def batch_queries(

@@ -13,14 +13,14 @@ from udp.personalize.errors import (
     DefinitionMismatchError,
 )
 from udp.personalize.gate import judge
-from udp.personalize.names import resource_name
-from udp.personalize.recipes import RECIPES
 from udp.personalize.resources import (
     ACTIVE,
     Resource,
 )
-from udp.personalize.settings import SolutionSettings
 from udp.personalize.storage import join
+from udp.settings.names import resource_name
+from udp.settings.personalize import SolutionSettings
+from udp.settings.recipes import RECIPES
 
 
 class DeploySteps(Engine):

@@ -21,7 +21,6 @@ from udp.personalize.errors import (
     WaitTimeoutError,
 )
 from udp.personalize.manifest import RunManifest
-from udp.personalize.names import resource_name
 from udp.personalize.resources import (
     ACTIVE,
     FAILED,
@@ -33,9 +32,10 @@ from udp.personalize.resources import (
     error_message,
     status_of,
 )
-from udp.personalize.settings import PersonalizeSettings
 from udp.personalize.snapshot import Snapshot
 from udp.personalize.storage import join
+from udp.settings.names import resource_name
+from udp.settings.personalize import PersonalizeSettings
 
 NOTHING_NEW, UNCHANGED = "NOTHING NEW", "UNCHANGED"  # an import skipped: an empty increment, an unchanged dataset
 PROGRESS_EVERY = 300.0  # seconds between progress lines for a resource whose status does not change

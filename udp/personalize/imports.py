@@ -11,13 +11,13 @@ from udp.personalize.errors import (
     DefinitionMismatchError,
     PersonalizeError,
 )
-from udp.personalize.names import resource_name
 from udp.personalize.resources import (
     ACTIVE,
     Resource,
 )
 from udp.personalize.snapshot import ExportDataset, SnapshotError
 from udp.personalize.storage import join, sha256_file
+from udp.settings.names import resource_name
 
 NOTHING_NEW, UNCHANGED = "NOTHING NEW", "UNCHANGED"  # an import skipped: an empty increment, an unchanged dataset
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from udp import tables
-from udp.personalize.metrics import METRIC_KEYS
-from udp.personalize.recipes import BASELINE
+from udp.settings.metric_keys import METRIC_KEYS
+from udp.settings.recipes import BASELINE
 from udp.summary import format_table
 
 if TYPE_CHECKING:

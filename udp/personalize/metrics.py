@@ -19,17 +19,9 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Literal
 
+from udp.settings.metric_keys import METRIC_KEYS
+
 KS = (5, 10, 25)
-METRIC_KEYS = (
-    "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-)
 
 
 def precision_at_k(recommended: Sequence[str], relevant: Collection[str], k: int) -> float:

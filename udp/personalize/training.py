@@ -15,15 +15,15 @@ from udp.personalize.errors import (
     PersonalizeError,
 )
 from udp.personalize.manifest import Entry
-from udp.personalize.names import resource_name
-from udp.personalize.recipes import RECIPES, recipe_from_arn
 from udp.personalize.resources import (
     ACTIVE,
     Resource,
     VersionMetrics,
     status_of,
 )
-from udp.personalize.settings import SolutionSettings
+from udp.settings.names import resource_name
+from udp.settings.personalize import SolutionSettings
+from udp.settings.recipes import RECIPES, recipe_from_arn
 
 
 class TrainingSteps(Engine):

@@ -18,8 +18,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from udp.errors import ConfigError
+from udp.settings.matching import BlockingRule, BlockingSettings
 from udp.silver.records import MATCH_KEYS
-from udp.silver.settings import BlockingRule, BlockingSettings
 
 ID = "record_id"
 

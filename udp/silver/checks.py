@@ -9,11 +9,11 @@ from collections.abc import Iterable, Mapping
 
 from udp.errors import ConfigError
 from udp.models import SURVIVING_ATTRIBUTES
+from udp.settings.matching import MatchingSettings
 from udp.silver.blocking import rule_columns
 from udp.silver.compare import LEVELS, labels_of, level_problem
 from udp.silver.match import TF_KEYS
 from udp.silver.records import MATCH_KEYS
-from udp.silver.settings import MatchingSettings
 
 
 def check_matching(settings: MatchingSettings) -> None:

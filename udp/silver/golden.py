@@ -14,7 +14,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from udp.models import SURVIVING_ATTRIBUTES
-from udp.silver.settings import Survivorship
+from udp.settings.matching import Survivorship
 from udp.silver.standardise import postcode_outward
 
 ENRICHMENT_COLUMNS = ("income_band", "urban_rural", "region")

@@ -31,10 +31,10 @@ from udp.contracts import SourceContract
 from udp.errors import ConfigError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
+from udp.settings.matching import MatchingSettings
 from udp.silver import blocking, cluster, golden, identity, items, labels, match, model, records, touchpoints, train
 from udp.silver.checks import check_matching
 from udp.silver.compare import Comparison, comparisons, with_comparison_levels
-from udp.silver.settings import MatchingSettings
 from udp.summary import Summary
 
 RECORDS = tables.CUSTOMER_RECORDS

@@ -21,10 +21,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from udp.errors import ConfigError
+from udp.settings.matching import MatchingSettings
 from udp.silver.compare import Comparison, level_problem, with_comparison_levels
 from udp.silver.model import Model, evidence, match_weight, prefixed, probability
 from udp.silver.records import MATCH_KEYS
-from udp.silver.settings import MatchingSettings
 
 Transform = Callable[[DataFrame], DataFrame]
 

@@ -15,8 +15,8 @@ from pyspark.sql import functions as F
 
 from udp.contracts import SourceContract
 from udp.models import CUSTOMER_FIELDS
+from udp.settings.matching import StandardiseSettings
 from udp.silver import standardise as S
-from udp.silver.settings import StandardiseSettings
 
 Transform = Callable[[DataFrame], DataFrame]
 

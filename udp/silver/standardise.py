@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from udp.silver.settings import EmailProvider, StandardiseSettings
+from udp.settings.matching import EmailProvider, StandardiseSettings
 
 # Accented Latin letters and their ASCII base letter (NFKD folding without a UDF).
 _ACCENTED = "àáâãäåāăąçćĉċčďđèéêëēĕėęěĝğġģĥħìíîïĩīĭįıĵķĺļľŀłñńņňŉòóôõöøōŏőŕŗřśŝşšţťŧùúûüũūŭůűųŵýÿŷźżž"

@@ -16,8 +16,8 @@ from pyspark.sql import functions as F
 
 from udp.contracts import CustomerKey, SourceContract
 from udp.models import TOUCHPOINT_FIELDS
+from udp.settings.matching import TouchpointSettings
 from udp.silver.records import latest_versions
-from udp.silver.settings import TouchpointSettings
 
 TOUCHPOINT_COLUMNS = (
     "touchpoint_id",

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame
 
 from udp.errors import ConfigError
+from udp.settings.matching import BlockingSettings, MatchingSettings
 from udp.silver import blocking, match, model, records
 from udp.silver.compare import Comparison, with_comparison_levels
-from udp.silver.settings import BlockingSettings, MatchingSettings
 
 
 def train_model(

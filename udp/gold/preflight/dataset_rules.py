@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from udp.gold.preflight.measure import Judgement, Prepared, Rule, count, metric
 from udp.gold.preflight.outcome import V2_RECIPES, Check, Limits
 from udp.gold.schemas import ID_FIELDS
-from udp.gold.settings import PreflightSettings
+from udp.settings.gold import PreflightSettings
 
 # Interactions fields that do not count as "optional columns" (EVENT_TYPE and EVENT_VALUE do).
 NOT_OPTIONAL = ("USER_ID", "ITEM_ID", "TIMESTAMP", "IMPRESSION", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE")

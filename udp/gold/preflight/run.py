@@ -23,7 +23,7 @@ from udp.gold.preflight.outcome import LIMITS, Check, DatasetInput, Limits
 from udp.gold.preflight.schema_rules import check_schema
 from udp.gold.preflight.value_rules import value_rules
 from udp.gold.schemas import DATASETS
-from udp.gold.settings import PreflightSettings
+from udp.settings.gold import PreflightSettings
 
 
 def run_preflight(

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from udp.gold.preflight.measure import Judgement, Prepared, Rule, count, metric
 from udp.gold.preflight.outcome import Limits
 from udp.gold.schemas import ID_FIELDS, RESERVED_KEYWORDS, TIMESTAMP_FIELDS, Field
-from udp.gold.settings import PreflightSettings
+from udp.settings.gold import PreflightSettings
 
 MILLISECONDS_FROM = 100_000_000_000  # 1e11 s is the year 5138; epoch milliseconds since 1973 are above it
 FLOATS = ("float", "double")

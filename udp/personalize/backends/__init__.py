@@ -18,7 +18,7 @@ from udp.personalize.storage import Files, S3Files
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from udp.personalize.settings import PersonalizeSettings
+    from udp.settings.personalize import PersonalizeSettings
 
 # Personalize throttles with LimitExceededException, which botocore's default legacy mode never retries; the
 # standard mode does, and 10 attempts keep a busy account's failure rate negligible (reference/personalize.md §7).

@@ -16,8 +16,8 @@ from udp.personalize.backends.local.models.base import Exploration
 from udp.personalize.backends.local.service import ServiceError
 from udp.personalize.backends.local.serving import batch_output_line
 from udp.personalize.backends.local.state import Record
-from udp.personalize.recipes import Recipe, recipe_from_arn
 from udp.personalize.storage import join
+from udp.settings.recipes import Recipe, recipe_from_arn
 
 if TYPE_CHECKING:
     pass

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from udp.personalize.backends.local.service import ServiceError
 from udp.personalize.backends.local.state import Record
 from udp.personalize.backends.local.training import TrainingFailedError, train
-from udp.personalize.recipes import RECIPES, recipe_from_arn
+from udp.settings.recipes import RECIPES, recipe_from_arn
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

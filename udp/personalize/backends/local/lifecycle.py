@@ -23,7 +23,7 @@ from udp.personalize.storage import Files, LocalFiles, s3_api_files
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from udp.personalize.settings import LocalSettings
+    from udp.settings.personalize import LocalSettings
 
 CREATE_PENDING, CREATE_IN_PROGRESS, ACTIVE, CREATE_FAILED = (
     "CREATE PENDING",

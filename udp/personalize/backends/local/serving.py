@@ -18,7 +18,7 @@ from udp.personalize.backends.local.filters import FilterContext, allowed_items
 from udp.personalize.backends.local.models.als import AlsModel
 from udp.personalize.backends.local.models.base import Exploration, Model
 from udp.personalize.backends.local.models.loading import load_model
-from udp.personalize.recipes import Recipe
+from udp.settings.recipes import Recipe
 
 
 class DatasetAccess(Protocol):

@@ -27,12 +27,12 @@ from udp.personalize.backends.local.models.popular import PopularityModel, Trend
 from udp.personalize.backends.local.models.sims import SimsModel
 from udp.personalize.backends.local.models.space import ItemSpace
 from udp.personalize.metrics import solution_metrics
-from udp.personalize.recipes import Recipe
+from udp.settings.recipes import Recipe
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from udp.personalize.settings import LocalSettings
+    from udp.settings.personalize import LocalSettings
 
 SparkProvider = Callable[[], "SparkSession"]
 TEST_SHARE = 0.1

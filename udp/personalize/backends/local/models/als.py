@@ -17,7 +17,7 @@ from udp.personalize.backends.local.models.space import DAY, ItemSpace
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from udp.personalize.settings import LocalSettings
+    from udp.settings.personalize import LocalSettings
 
 
 class AlsModel(Model):

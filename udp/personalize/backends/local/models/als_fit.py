@@ -12,7 +12,7 @@ import numpy as np
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from udp.personalize.settings import LocalSettings
+    from udp.settings.personalize import LocalSettings
 
 _FITS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 

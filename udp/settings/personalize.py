@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from udp.errors import ConfigError
-from udp.personalize.metrics import METRIC_KEYS
-from udp.personalize.names import name_problem
-from udp.personalize.recipes import BASELINE, RECIPES, Recipe
+from udp.settings.metric_keys import METRIC_KEYS
+from udp.settings.names import name_problem
+from udp.settings.recipes import BASELINE, RECIPES, Recipe
 
 Backend = Literal["aws", "local"]
 DeployMode = Literal["none", "batch", "campaign"]
