@@ -51,7 +51,8 @@ def test_a_typo_in_a_mapping_expression_is_named_before_any_data_is_read(
     landed.mkdir(parents=True)
     (landed / "customers.csv").write_text("customer_id,first_name\nC1,Ann\n", encoding="latin-1")
     typo = "sources.crm.mapping.first_name=initcap(first_nme)"
-    line = one_line_error(capsys, ["--conf", LOCAL, "--set", f"paths.raw={tmp_path}", "--set", typo])
+    paths = ["--set", f"paths.raw={tmp_path}", "--set", f"paths.lake={tmp_path / 'lake'}"]  # the session starts
+    line = one_line_error(capsys, ["--conf", LOCAL, *paths, "--set", typo])
     assert line.startswith(
         "udp: error: source 'crm': field 'mapping.first_name' has an invalid expression 'initcap(first_nme)': "
     )
