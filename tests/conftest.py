@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from tests.checkout import checkout_entries
 from udp.config import Config, load_config
 from udp.lake import Lake
 from udp.session import build_spark
@@ -76,21 +77,12 @@ def lake(spark: SparkSession, config: Config) -> Lake:
     return Lake(spark, config)
 
 
-# What the checkout holds before a test besides what its tools make (venvs, jars, caches, dist/). A test that leaves a
-# new entry there fails: tests write under their tmp_path, and `make rehearsal`, run beside the suite in CI, fails when
-# anything appears in the checkout while its cluster stages run.
-_TOOLS = {".git", ".venv", ".venv-compat", ".venv-runtime", ".jars", ".mypy_cache", ".ruff_cache", ".pytest_cache",
-          "dist", "udp.egg-info"}  # fmt: skip
-
-
-def _checkout_entries() -> set[str]:
-    return {p.name for p in ROOT.iterdir() if p.name not in _TOOLS}
-
-
+# A test that leaves a new entry in the checkout fails: tests write under their tmp_path, and `make rehearsal`, run
+# beside the suite in CI, fails when anything appears in the checkout while its cluster stages run.
 @pytest.fixture(autouse=True)
 def _writes_nothing_into_the_checkout() -> Iterator[None]:
-    before = _checkout_entries()
+    before = set(checkout_entries())
     yield
-    new = sorted(_checkout_entries() - before)
+    new = sorted(str(p.relative_to(ROOT)) for p in set(checkout_entries()) - before)
     if new:
         pytest.fail(f"the test wrote into the checkout {ROOT}: {new}", pytrace=False)

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.checkout import checkout_entries  # noqa: E402
 from tests.services import moto_s3, spark_standalone, stop_on_signals  # noqa: E402
 
 BUCKET = "udp-rehearsal"
@@ -415,7 +416,7 @@ def check_local_disk(work: Work, repo_before: set[str], tmp_before: set[str], *,
         require(not left, f"a job wrote to its {name} folder: {left[:10]}")
     tmp_new = sorted(str(p.relative_to(work["tmp"])) for p in work["tmp"].iterdir())
     require(not tmp_new, f"a job left files in TMPDIR: {tmp_new[:10]}")
-    repo_new = sorted(snapshot_files(*_repo_folders()) - repo_before)
+    repo_new = sorted(snapshot_files(*checkout_entries()) - repo_before)
     require(not repo_new, f"a job wrote into the checkout: {repo_new[:10]}")
     # hsperfdata_<user> holds the performance counters of each running JVM (a file per JVM, removed when it exits):
     # every JVM on any host writes there, whatever it runs.
@@ -427,13 +428,6 @@ def check_local_disk(work: Work, repo_before: set[str], tmp_before: set[str], *,
     else:
         require(not new_tmp, f"something was written to /tmp: {new_tmp[:10]}")
     say("  no local writes outside Spark's scratch folders and the Personalize stand-in's state")
-
-
-def _repo_folders() -> list[Path]:
-    """The checkout, less what its own tools write (git, venvs, jars, lint caches) and the launcher's dist/."""
-    skip = {".git", "dist", ".venv", ".venv-compat", ".venv-runtime", ".jars", ".ruff_cache", ".mypy_cache",
-            ".pytest_cache"}  # fmt: skip
-    return [p for p in ROOT.iterdir() if p.name not in skip]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -474,7 +468,7 @@ def rehearse(work: Work, args: argparse.Namespace, stack: ExitStack) -> tuple[fl
     nodes["SPARK_DAEMON_JAVA_OPTS"] = f"-Djava.io.tmpdir={work['scratch']} -XX:-UsePerfData"
     cluster = stack.enter_context(spark_standalone(work.logs, work["scratch"], workers=2, env=nodes))
     say(f"Spark standalone at {cluster.master_url}: {len(cluster.status()['workers'])} workers")
-    repo_before = snapshot_files(*_repo_folders())
+    repo_before = snapshot_files(*checkout_entries())
     say("stages on the cluster (./spark-submit.sh --env cluster, empty environment):")
     cluster_seconds = run_on_cluster(work, cluster.master_url, env, runtime, archive)
     status = cluster.status()

@@ -18,6 +18,7 @@ import yaml
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from tests.checkout import checkout_entries
 from udp import artifacts, launch, submit
 from udp.runner import JOBS
 
@@ -157,8 +158,7 @@ def test_dry_run_writes_nothing_in_an_empty_environment(tmp_path: Path) -> None:
 
 def _checkout_files() -> dict[str, float]:
     """Every file of the checkout outside .git, the venvs and the jars, with its modification time."""
-    skip = {".git", ".venv", ".venv-compat", ".venv-runtime", ".jars", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
-    tops = [p for p in ROOT.iterdir() if p.name not in skip]
+    tops = checkout_entries(with_dist=True)  # a dry run builds nothing, not even in dist/
     files = [f for t in tops for f in ([t] if t.is_file() else t.rglob("*")) if f.is_file()]
     return {str(f): f.stat().st_mtime for f in files}
 

@@ -102,9 +102,10 @@ def ingest(
     # (not at all when nothing landed), so a run that finds nothing new checks, creates, parses and writes nothing.
     listed = {name: list_files(spark, config.paths.raw, sources[name].path) for name in order}
     logged = logged_files(lake) if any(listed.values()) else {}
-    busy = [name for name in order if not_done(listed[name], logged.get(name, {}))[0]]
+    pending = {name: not_done(listed[name], logged.get(name, {})) for name in order}  # (new files, changed ones)
+    busy = [name for name in order if pending[name][0]]
     if not busy:
-        return [nothing_new(name, listed[name], logged.get(name, {})) for name in order]
+        return [nothing_new(name, listed[name], pending[name][1]) for name in order]
     schemas = check_contracts(sources, spark)
     # A JSON object with a repeated key keeps the last value instead of failing the job.
     spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
@@ -135,7 +136,7 @@ def ingest(
                 files=listed[name],
             )
         return [
-            futures[name].result() if name in futures else nothing_new(name, listed[name], logged.get(name, {}))
+            futures[name].result() if name in futures else nothing_new(name, listed[name], pending[name][1])
             for name in order
         ]
 
@@ -190,9 +191,9 @@ def ingest_source(
     )
 
 
-def nothing_new(name: str, files: Sequence[RawFile], logged: dict[str, LogEntry]) -> SourceResult:
+def nothing_new(name: str, files: Sequence[RawFile], changed: list[str]) -> SourceResult:
     """The result of a source none of whose files is new: what was found, and what changed after its ingest."""
-    return SourceResult(name, changed_after_ingest=not_done(files, logged)[1], found=len(files))
+    return SourceResult(name, changed_after_ingest=changed, found=len(files))
 
 
 def land(lake: Lake, batch: Batch, files: list[RawFile], shared: threading.Lock) -> Landed:
