@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import splink_settings  # noqa: E402
 from udp.bronze.ingest import ingest  # noqa: E402
 from udp.config import Config, load_config  # noqa: E402
 from udp.generate import generate  # noqa: E402
@@ -261,17 +262,11 @@ def report(results: Sequence[SizeResult], with_splink: bool) -> str:
     import pyspark
 
     lines = []
-    splink_v = duckdb_v = "not run"
-    if with_splink:
-        import duckdb
-        import splink
-
-        splink_v, duckdb_v = splink.__version__, duckdb.__version__
     lines.append(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
         f"Python {platform.python_version()}, Spark {pyspark.__version__} local[2], "
-        f"Splink {splink_v} (DuckDB {duckdb_v})"
+        f"{splink_settings.versions(with_splink)}"
     )
     lines.append(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     lines.append("")

@@ -14,6 +14,7 @@ than `max_block_size` records; Splink has no such cap).
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,18 @@ EXPORT_COLUMNS = {
     "dob": "m_dob",  # DateType in Spark -> parquet DATE -> DuckDB DATE
     "surname_soundex": "m_last_soundex",
 }
+
+
+def versions(with_splink: bool) -> str:
+    """ "Splink X (DuckDB Y)" for a report's machine line; "not run" without Splink, "not installed" when missing."""
+
+    def version(dist: str) -> str:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    return f"Splink {version('splink')} (DuckDB {version('duckdb')})" if with_splink else "Splink not run"
 
 
 @dataclass

@@ -21,7 +21,7 @@ SETTINGS: MatchingSettings = load_config([str(ROOT / "conf" / "local.yaml")], en
 IDENTIFIERS = [MATCH_KEYS[name] for name in SETTINGS.deterministic.identifiers]
 
 NAMES = {"first_name": "exact", "last_name": "exact"}
-# case -> (levels by comparison (missing = null), same email value on both sides, probability, decision, rule)
+# case -> (levels by comparison (not listed: missing), same email value on both sides, probability, decision, rule)
 CASES: dict[str, tuple[dict[str, str], bool, float, str, str]] = {
     "names and address agree": (
         {"first_name": "exact", "last_name": "exact", "address": "exact"},
@@ -37,12 +37,12 @@ CASES: dict[str, tuple[dict[str, str], bool, float, str, str]] = {
         "review",
         "names only",
     ),
-    "a rare name and a different email": (
+    "a rare name and a different email (and no birth date or phone to tell two people apart)": (
         {"first_name": "exact", "last_name": "exact", "email": "else"},
         False,
         0.995,
         "review",
-        "names only",
+        "guarded",
     ),
     "household: similar first name, other email, same address": (
         {"first_name": "typo", "last_name": "exact", "email": "else", "address": "exact"},
@@ -62,6 +62,27 @@ CASES: dict[str, tuple[dict[str, str], bool, float, str, str]] = {
         {"first_name": "else", "last_name": "exact", "email": "exact"},
         True,
         0.9999,
+        "review",
+        "guarded",
+    ),
+    "namesakes: no birth date on one side, two different phones and emails": (
+        {"first_name": "exact", "last_name": "exact", "email": "else", "phone": "else", "address": "exact"},
+        False,
+        0.999,
+        "review",
+        "guarded",
+    ),
+    "one person: no birth date on one side, two emails, one mobile": (
+        {"first_name": "exact", "last_name": "exact", "email": "else", "phone": "exact_mobile", "address": "exact"},
+        False,
+        0.9999,
+        "match",
+        "probabilistic",
+    ),
+    "a weak first name with only surname and address behind it": (
+        {"first_name": "fuzzy", "last_name": "exact", "address": "exact"},
+        False,
+        0.995,
         "review",
         "guarded",
     ),
@@ -103,12 +124,22 @@ def test_each_pair_gets_the_decision_and_rule_of_the_first_rule_that_applies(spa
         assert got[case][:2] == (decision, rule), case
     assert got["household: similar first name, other email, same address"][2] == "household_similar_names"
     assert got["first names clearly differ despite one email"][2] == "first_name differs"
+    namesakes = "namesakes: no birth date on one side, two different phones and emails"
+    assert got[namesakes][2] == "household_no_birth_date_phones_differ"
+    weak = "a weak first name with only surname and address behind it"
+    assert got[weak][2] == "household_weak_first_name_address_only"
 
 
 def test_an_unknown_level_in_a_compound_guard_is_a_config_error(spark: SparkSession) -> None:
     settings = dataclasses.replace(SETTINGS, compound_guards={"g": {"email": ("similar",)}})
     with pytest.raises(
         ConfigError, match=r"matching.compound_guards.g.email: unknown level\(s\) similar; levels: exact"
+    ):
+        pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
+    # `missing` (a side lacks the value) is a level a compound guard may name, and only a compound guard.
+    settings = dataclasses.replace(SETTINGS, corroboration={"email": ("missing",)})
+    with pytest.raises(
+        ConfigError, match=r"matching\.corroboration\.email: unknown level\(s\) missing; levels: exact, else$"
     ):
         pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
     settings = dataclasses.replace(SETTINGS, corroboration={"shoe_size": ("exact",)})

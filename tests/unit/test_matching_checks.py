@@ -44,7 +44,7 @@ def test_the_shipped_configurations_name_only_what_exists(files: list[str]) -> N
         ("matching.survivorship.shoe_size.prefer=recent", "matching.survivorship: unknown attribute 'shoe_size'"),
         (
             "matching.compound_guards={g: {email: [similar]}}",
-            "matching.compound_guards.g.email: unknown level(s) similar; levels: exact, else",
+            "matching.compound_guards.g.email: unknown level(s) similar; levels: exact, else, missing",
         ),
         (
             "matching.corroboration.phone=[exact]",

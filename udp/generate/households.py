@@ -1,7 +1,8 @@
 """Households: persons living together, who share an address, often a surname, sometimes a landline or one email.
 
 Settling persons into households is the one step that edits persons after they are drawn: members take their head's
-addresses, most take the head's surname, twins share a birthday, and no two members share a first name.
+addresses, most take the head's surname, twins share a birthday, and no member shares a first name with the head
+or the member drawn before them (so a household of four can hold two people of one name, as namesakes do).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def settle_households(rng: np.random.Generator, people: People) -> Households:
     members, hh, first_member, h = _group(rng, n)
     head = members[first_member[hh]] if h else members
     _share_home(rng, people, members, head)
-    # Different first names inside a household (twins too, and with different initials).
+    # A first name different from the head's and the previous member's (twins: a different initial too).
     rank = np.arange(members.shape[0]) - first_member[hh]
     prev = np.where(rank > 0, np.roll(members, 1), members)
     twins_hh = rng.random(h) < 0.005

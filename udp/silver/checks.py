@@ -40,14 +40,16 @@ def matching_problems(settings: MatchingSettings) -> list[str]:
     out += _unknown("matching.guards", "comparison", settings.guards, known)
     out += _unknown("matching.cluster.conflicts", "comparison", settings.cluster.conflicts, known)
     out += _unknown("matching.survivorship", "attribute", settings.survivorship, SURVIVING_ATTRIBUTES)
-    levels: list[tuple[str, Mapping[str, Iterable[str]]]] = [
-        *((f"matching.compound_guards.{g}", conditions) for g, conditions in settings.compound_guards.items()),
-        ("matching.corroboration", settings.corroboration),
-        ("matching.training.fixed_m", settings.training.fixed_m),
-        ("matching.training.fixed_u", settings.training.fixed_u),
+    # Only a compound guard may name `missing` (a side lacks the value): it fires on what is missing too.
+    levels: list[tuple[str, Mapping[str, Iterable[str]], bool]] = [
+        *((f"matching.compound_guards.{g}", conds, True) for g, conds in settings.compound_guards.items()),
+        ("matching.corroboration", settings.corroboration, False),
+        ("matching.training.fixed_m", settings.training.fixed_m, False),
+        ("matching.training.fixed_u", settings.training.fixed_u, False),
     ]
-    for key, named in levels:
-        out += [p for name, labels in named.items() if (p := level_problem(known, name, list(labels), key))]
+    for key, named, allow in levels:
+        problems = (level_problem(known, n, list(labels), key, allow_missing=allow) for n, labels in named.items())
+        out += [p for p in problems if p]
     return out
 
 

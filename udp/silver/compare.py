@@ -22,6 +22,7 @@ from rapidfuzz.distance import JaroWinkler
 
 Transform = Callable[[DataFrame], DataFrame]
 NULL = -1
+MISSING = "missing"  # the label of NULL: a side lacks the value (a compound guard may name it)
 FUZZY = 0.8  # Jaro-Winkler of a `fuzzy` name; both crosswise names at least this similar to read a swap
 
 
@@ -45,14 +46,17 @@ def labels_of(name: str) -> tuple[str, ...]:
     return (*LEVELS[name], "else")
 
 
-def level_problem(known: Mapping[str, Sequence[str]], name: str, labels: Sequence[str], key: str) -> str | None:
+def level_problem(
+    known: Mapping[str, Sequence[str]], name: str, labels: Sequence[str], key: str, *, allow_missing: bool = False
+) -> str | None:
     """What is wrong with naming levels `labels` of comparison `name` (`known`: comparison -> its labels) under
-    `key`, or None."""
+    `key`, or None; with `allow_missing`, `missing` (a side lacks the value) may be named too."""
     if name not in known:
         return f"{key}: unknown comparison {name!r}; comparisons: {', '.join(known)}"
-    unknown = [label for label in labels if label not in known[name]]
+    allowed = (*known[name], MISSING) if allow_missing else tuple(known[name])
+    unknown = [label for label in labels if label not in allowed]
     if unknown:
-        return f"{key}.{name}: unknown level(s) {', '.join(unknown)}; levels: {', '.join(known[name])}"
+        return f"{key}.{name}: unknown level(s) {', '.join(unknown)}; levels: {', '.join(allowed)}"
     return None
 
 

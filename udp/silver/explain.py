@@ -18,6 +18,7 @@ from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import Lake
 from udp.runner import add_config_args, run_job
+from udp.silver.compare import MISSING
 from udp.summary import Summary
 from udp.tables import CUSTOMER_ID_HISTORY as HISTORY
 from udp.tables import CUSTOMER_LINKS as LINKS
@@ -108,7 +109,7 @@ def _evidence(evidence: Any) -> str:
         return ""
     parts = []
     for name, value in evidence.asDict().items():
-        if value is not None and value["level"] != "null":
+        if value is not None and value["level"] != MISSING:
             parts.append(f"{name}={value['level']}({value['weight']:+.1f})")
     return " ".join(parts)
 

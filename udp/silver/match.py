@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from udp.errors import ConfigError
 from udp.settings.matching import MatchingSettings
-from udp.silver.compare import Comparison, level_problem, with_comparison_levels
+from udp.silver.compare import MISSING, NULL, Comparison, level_problem, with_comparison_levels
 from udp.silver.model import Model, evidence, match_weight, prefixed, probability
 from udp.silver.records import MATCH_KEYS
 
@@ -120,14 +120,17 @@ def shared_values(records: DataFrame, identifiers: Sequence[str], max_records: i
     return out
 
 
-def level_in(comparisons: Sequence[Comparison], name: str, labels: Sequence[str], key: str) -> Column:
-    """True where comparison `name` is at one of `labels`; a clear error naming `key` for an unknown name or label."""
+def level_in(
+    comparisons: Sequence[Comparison], name: str, labels: Sequence[str], key: str, *, allow_missing: bool = False
+) -> Column:
+    """True where comparison `name` is at one of `labels` (with `allow_missing`, also where a side lacks the value); a
+    clear error naming `key` for an unknown name or label."""
     known = {c.name: c.labels for c in comparisons}
-    problem = level_problem(known, name, labels, key)
+    problem = level_problem(known, name, labels, key, allow_missing=allow_missing)
     if problem:
         raise ConfigError(problem)
-    indices = [known[name].index(label) for label in labels]
-    return F.coalesce(F.col(f"c_{name}").isin(indices), F.lit(False))
+    indices = [NULL if label == MISSING else known[name].index(label) for label in labels]
+    return F.coalesce(F.col(f"c_{name}").isin(indices), F.lit(MISSING in labels))
 
 
 def guard_evidence(model: Model, guards: Sequence[str]) -> list[tuple[str, float]]:
@@ -158,7 +161,7 @@ def guard_column(
     fired: Column = F.lit(None).cast("string")
     for guard, conditions in reversed(list((compound or {}).items())):
         key = f"matching.compound_guards.{guard}"
-        every = [level_in(comparisons, n, labels, key) for n, labels in conditions.items()]
+        every = [level_in(comparisons, n, labels, key, allow_missing=True) for n, labels in conditions.items()]
         if every:
             fired = F.when(reduce(lambda a, b: a & b, every), F.lit(guard)).otherwise(fired)
     for name in reversed(guards):

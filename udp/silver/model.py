@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from udp.silver.compare import NULL, Comparison, with_comparison_levels
+from udp.silver.compare import MISSING, NULL, Comparison, with_comparison_levels
 
 EPSILON = 1e-6
 
@@ -329,7 +329,7 @@ def evidence(model: Model, comparisons: Sequence[Comparison]) -> Column:
     fields = []
     for c in comparisons:
         level = F.col(f"c_{c.name}")
-        label = F.lit("null")
+        label = F.lit(MISSING)
         weight = F.lit(0.0)
         for i, lab in enumerate(c.labels):
             label = F.when(level == i, F.lit(lab)).otherwise(label)
