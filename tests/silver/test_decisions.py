@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -96,13 +97,14 @@ CASES: dict[str, tuple[dict[str, str], bool, float, str, str]] = {
 }
 
 
-def pairs(spark: SparkSession) -> DataFrame:
-    """One pair per case, with its comparison levels, probability and identifier values."""
+def pairs(spark: SparkSession, cases: Mapping[str, tuple[dict[str, str], bool, float]]) -> DataFrame:
+    """One pair per case (levels by comparison, same email value on both sides, probability), with its comparison
+    levels, probability and identifier values."""
     labels = {c.name: c.labels for c in comparisons()}
     columns = ["case STRING", *(f"c_{n} INT" for n in labels), "probability DOUBLE"]
     columns += [f"{side}_{c} STRING" for c in IDENTIFIERS for side in ("l", "r")]
     rows = []
-    for case, (levels, same_email, p, _, _) in CASES.items():
+    for case, (levels, same_email, p) in cases.items():
         ints = [labels[n].index(levels[n]) if n in levels else -1 for n in labels]
         ids: list[str | None] = []
         for c in IDENTIFIERS:
@@ -113,12 +115,16 @@ def pairs(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame(rows, ", ".join(columns))
 
 
+def all_cases(spark: SparkSession) -> DataFrame:
+    return pairs(spark, {case: (levels, same_email, p) for case, (levels, same_email, p, _, _) in CASES.items()})
+
+
 def shared(spark: SparkSession) -> dict[str, DataFrame]:
     return {name: spark.createDataFrame([], "value STRING") for name in SETTINGS.deterministic.identifiers}
 
 
 def test_each_pair_gets_the_decision_and_rule_of_the_first_rule_that_applies(spark: SparkSession) -> None:
-    decided = pairs(spark).transform(with_decisions(SETTINGS, comparisons(), shared(spark)))
+    decided = all_cases(spark).transform(with_decisions(SETTINGS, comparisons(), shared(spark)))
     got = {r["case"]: (r["decision"], r["rule"], r["guard"]) for r in decided.collect()}
     for case, (_, _, _, decision, rule) in CASES.items():
         assert got[case][:2] == (decision, rule), case
@@ -135,16 +141,16 @@ def test_an_unknown_level_in_a_compound_guard_is_a_config_error(spark: SparkSess
     with pytest.raises(
         ConfigError, match=r"matching.compound_guards.g.email: unknown level\(s\) similar; levels: exact"
     ):
-        pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
+        all_cases(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
     # `missing` (a side lacks the value) is a level a compound guard may name, and only a compound guard.
     settings = dataclasses.replace(SETTINGS, corroboration={"email": ("missing",)})
     with pytest.raises(
         ConfigError, match=r"matching\.corroboration\.email: unknown level\(s\) missing; levels: exact, else$"
     ):
-        pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
+        all_cases(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
     settings = dataclasses.replace(SETTINGS, corroboration={"shoe_size": ("exact",)})
     with pytest.raises(ConfigError, match=r"matching\.corroboration: unknown comparison 'shoe_size'"):
-        pairs(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
+        all_cases(spark).transform(with_decisions(settings, comparisons(), shared(spark)))
 
 
 def test_a_guard_is_a_veto_only_where_matches_almost_never_disagree_there() -> None:
@@ -155,13 +161,26 @@ def test_a_guard_is_a_veto_only_where_matches_almost_never_disagree_there() -> N
     assert active_guards(fitted, ("first_name", "date_of_birth"), veto_max_m=0.01) == ("first_name",)
 
 
-def test_two_clearly_different_people_never_link_on_a_shared_identifier(spark: SparkSession) -> None:
-    levels = {"first_name": "else", "last_name": "exact", "date_of_birth": "else", "national_id": "exact"}
-    labels = {c.name: c.labels for c in comparisons()}
-    columns = ", ".join([*(f"c_{n} INT" for n in labels), "probability DOUBLE"])
-    columns += "".join(f", {side}_{c} STRING" for c in IDENTIFIERS for side in ("l", "r"))
-    row = (*[labels[n].index(levels[n]) if n in levels else -1 for n in labels], 0.9999, *[None] * 2 * len(IDENTIFIERS))
-    pair = spark.createDataFrame([row], columns)
+@pytest.mark.parametrize(
+    ("levels", "guard"),
+    [
+        # A national id copied within a household does not make two people one.
+        (
+            {"first_name": "else", "last_name": "exact", "date_of_birth": "else", "national_id": "exact"},
+            "different_people",
+        ),
+        # Sisters at one address (Sophie/Sophia Harper, 1962 and 1976), not one person with two mistakes.
+        (
+            {"first_name": "typo", "last_name": "exact", "date_of_birth": "else", "phone": "else", "address": "exact"},
+            "different_people_weak_first_name",
+        ),
+    ],
+    ids=["shared national id", "sisters"],
+)
+def test_two_clearly_different_people_never_link_where_a_birth_date_is_only_evidence(
+    spark: SparkSession, levels: dict[str, str], guard: str
+) -> None:
+    pair = pairs(spark, {"pair": (levels, False, 0.9999)})
     decided = pair.transform(with_decisions(SETTINGS, comparisons(), shared(spark), guards=())).first()
     assert decided is not None
-    assert (decided["decision"], decided["guard"]) == ("review", "different_people")
+    assert (decided["decision"], decided["guard"]) == ("review", guard)

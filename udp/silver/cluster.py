@@ -2,7 +2,8 @@
 
 Min-label propagation: every record starts with its own id as label; each round, every record takes the smallest
 label among itself and its neighbours; it stops when no label changes (rounds = the longest chain). Lineage is cut
-every round (local checkpoint), so long chains do not grow the plan. Nothing is collected to the driver.
+every round (`checkpoint`), so long chains grow neither the plan nor its size estimate. Nothing is collected to the
+driver.
 
 A cluster larger than `max_size` is re-clustered using only its stronger links (probability at or above each
 `split_thresholds` value in turn, deterministic links always count); what is still too large is split into single
@@ -37,14 +38,27 @@ class SplitReport:
     threshold: str
 
 
+def checkpoint(frame: DataFrame) -> DataFrame:
+    """`frame` computed now and kept on the executors (a local checkpoint), with its plan cut — and its size estimate.
+
+    Since Spark 3.4 a checkpoint carries its plan's estimated size forward (SPARK-39834), and a join's estimate is
+    the product of its sides'; a loop that joins a checkpoint with itself (clusters with their own members) doubles
+    the estimate's digits every round, until planning a query exhausts the driver's memory (SPARK-52163). Rebuilt
+    from its rows, the frame has Spark's default estimate instead; adaptive execution still sizes joins at run time.
+    """
+    done = frame.localCheckpoint()
+    spark = done.sparkSession
+    return DataFrame(spark._jsparkSession.createDataFrame(done._jdf.rdd(), done._jdf.schema()), spark)
+
+
 def connected_components(nodes: DataFrame, edges: DataFrame, max_iterations: int) -> tuple[DataFrame, int]:
     """(id, cluster) for every node in `nodes` (column `id`), `edges` (src, dst); returns rounds used too."""
     both = edges.select("src", "dst").unionByName(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
-    both = both.where(F.col("src") != F.col("dst")).distinct().localCheckpoint()
-    labels = nodes.select("id", F.col("id").alias("cluster")).localCheckpoint()
+    both = checkpoint(both.where(F.col("src") != F.col("dst")).distinct())
+    labels = checkpoint(nodes.select("id", F.col("id").alias("cluster")))
     for rounds in range(1, max_iterations + 1):
         offered = both.join(labels, both.src == labels.id).select(F.col("dst").alias("id"), "cluster")
-        updated = labels.unionByName(offered).groupBy("id").agg(F.min("cluster").alias("cluster")).localCheckpoint()
+        updated = checkpoint(labels.unionByName(offered).groupBy("id").agg(F.min("cluster").alias("cluster")))
         changed = updated.alias("n").join(labels.alias("o"), "id").where(F.col("n.cluster") != F.col("o.cluster"))
         labels = updated
         if changed.limit(1).count() == 0:
@@ -81,7 +95,7 @@ def conflicted(
     )
     pairs = left.join(right, (F.col("cluster") == F.col("_rc")) & (F.col("_l") < F.col("_r")))
     clash = reduce(lambda a, b: a | b, [c.level() == F.lit(len(c.levels)) for c in conflicts])
-    clashing = pairs.where(clash).select("cluster", "_l", "_r").localCheckpoint()
+    clashing = checkpoint(pairs.where(clash).select("cluster", "_l", "_r"))
     if edges is None:
         return clashing.select("cluster").distinct()
     members = keyed.join(clashing.select("cluster").distinct(), "cluster")
@@ -142,7 +156,7 @@ def cluster_records(
         big = giants.collect()
         if not big:
             break
-        members = labels.join(giants.select("cluster"), "cluster").localCheckpoint()
+        members = checkpoint(labels.join(giants.select("cluster"), "cluster"))
         suspects = suspects.join(members.select(F.col("id").alias("record_id")), "record_id", "left_semi")
         inside = (
             edges.join(members.select(F.col("id").alias("src"), F.col("cluster").alias("_c")), "src")
@@ -160,5 +174,5 @@ def cluster_records(
         parts = split_parts(members, relabelled)
         for g in big:
             reports.append(SplitReport(str(g["cluster"]), int(g["size"]), parts.get(str(g["cluster"]), 1), shown))
-        labels = labels.join(members.select("id"), "id", "left_anti").unionByName(relabelled).localCheckpoint()
+        labels = checkpoint(labels.join(members.select("id"), "id", "left_anti").unionByName(relabelled))
     return labels.select(F.col("id").alias("record_id"), "cluster"), reports, rounds

@@ -306,7 +306,7 @@ def carry_ids(lake: Lake, clusters: DataFrame, run_id: str, now: dt.datetime) ->
     if version >= 0:
         previous = lake.read(XREF, version).select("record_id", "customer_id", "first_seen_at")
     assigned, events = identity.assign_ids(clusters, previous, run_id, now)
-    return assigned.localCheckpoint(), events.withColumn("xref_version", F.lit(version).cast("bigint")).collect()
+    return cluster.checkpoint(assigned), events.withColumn("xref_version", F.lit(version).cast("bigint")).collect()
 
 
 def conflict_comparisons(names: Sequence[str]) -> list[Comparison]:
