@@ -13,8 +13,6 @@ same files, plain copy first after a warm-up; the ratio is plain time / bronze t
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -27,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from udp.bronze.files import list_files  # noqa: E402
 from udp.bronze.ingest import ingest  # noqa: E402
 from udp.config import Config, load_config  # noqa: E402
@@ -99,11 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         quarantined = sum(r.total("rows_quarantined") for r in results)
         read = sum(r.total("rows_read") for r in results)
 
-        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        import pyspark
-
         print(f"data: {report.total_rows:,} raw rows, {report.total_bytes / 1e6:,.0f} MB, generated in {gen_s:.1f} s")
-        print(f"machine: {machine}, Spark {pyspark.__version__} local[2]")
+        print(f"machine: {machine('local[2]')}")
         print("| step | rows | seconds | rows/s |")
         print("|---|---|---|---|")
         print(f"| plain read -> Delta append | {plain_rows:,} | {plain_s:.1f} | {plain_rows / plain_s:,.0f} |")

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import shlex
 import shutil
 import sys
@@ -35,6 +33,7 @@ if str(ROOT) not in sys.path:
 
 from bench import splink_settings  # noqa: E402
 from bench.febrl import SETS, FebrlSet, lay_out  # noqa: E402
+from bench.machine import machine  # noqa: E402
 from udp.bronze.ingest import ingest  # noqa: E402
 from udp.config import Config, load_config  # noqa: E402
 from udp.lake import Lake  # noqa: E402
@@ -156,13 +155,8 @@ def cluster_prf(s: Scores | None) -> str:
 
 
 def report(results: Sequence[SetResult], with_splink: bool) -> str:
-    import pyspark
-
     lines = [
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-        f"Python {platform.python_version()}, Spark {pyspark.__version__} local[2], "
-        f"{splink_settings.versions(with_splink)}",
+        f"machine: {machine('local[2]')}, {splink_settings.versions(with_splink)}",
         f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}",
         "",
         "| set | records (entities) | udp silver s | udp pairwise P / R / F1 | udp cluster P / R / F1 "

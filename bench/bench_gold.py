@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -37,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from udp.config import load_config  # noqa: E402
 from udp.gold import job  # noqa: E402
 from udp.gold.tables import INTERACTIONS, ITEMS, USERS  # noqa: E402
@@ -187,12 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         spark = build_spark(config, app_name="bench-gold")
         lake = Lake(spark, config)
-        import pyspark
-
-        print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"Spark {pyspark.__version__} {config.spark.master}, driver {args.driver_memory}"
-        )
+        print(f"machine: {machine(config.spark.master)}, driver {args.driver_memory}")
         print(
             f"input: {args.interactions:,} touch points over {args.days} days, {args.skus:,} SKUs, "
             f"{args.customers:,} customers; partition by {args.partition}; OPTIMIZE target {args.max_file_mb} MB"

@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import os
-import platform
 import shlex
 import shutil
 import sys
@@ -41,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import splink_settings  # noqa: E402
+from bench.machine import machine  # noqa: E402
 from udp.bronze.ingest import ingest  # noqa: E402
 from udp.config import Config, load_config  # noqa: E402
 from udp.generate import generate  # noqa: E402
@@ -259,15 +258,8 @@ def prf(s: Scores | None) -> str:
 
 
 def report(results: Sequence[SizeResult], with_splink: bool) -> str:
-    import pyspark
-
     lines = []
-    lines.append(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-        f"Python {platform.python_version()}, Spark {pyspark.__version__} local[2], "
-        f"{splink_settings.versions(with_splink)}"
-    )
+    lines.append(f"machine: {machine('local[2]')}, {splink_settings.versions(with_splink)}")
     lines.append(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     lines.append("")
     lines.append(

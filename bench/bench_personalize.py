@@ -14,8 +14,6 @@ popularity count on precision_at_10 and NDCG@10 (both variants): the claim the l
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -26,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from udp.config import load_config  # noqa: E402
 from udp.personalize import synthetic  # noqa: E402
 from udp.personalize.backends.local.data import interactions_from_rows, items_from_rows  # noqa: E402
@@ -88,8 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = train(RECIPES[name], inter, items, settings, spark=lambda: spark)
         results[name] = (result.metrics, result.seconds)
 
-    import pyspark
-
     command = "bench/bench_personalize.py " + " ".join(
         f"--{k} {v}" for k, v in (("users", args.users), ("items", args.items), ("interactions", args.interactions))
     )
@@ -99,8 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"tastes), generated in {gen_s:.1f} s"
     )
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"Spark {pyspark.__version__} {config.spark.master}; ALS rank {settings.als.rank}, maxIter "
+        f"machine: {machine(config.spark.master)}; ALS rank {settings.als.rank}, maxIter "
         f"{settings.als.max_iter}, regParam {settings.als.reg_param}, alpha {settings.als.alpha}, content weight "
         f"{settings.content_weight}"
     )

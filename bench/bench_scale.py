@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -42,6 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.bench_bronze import plain_copy  # noqa: E402
+from bench.machine import machine  # noqa: E402
 from udp.config import Config  # noqa: E402
 from udp.demo import config_args  # noqa: E402
 from udp.generate import dump_days, generate, land  # noqa: E402
@@ -167,9 +166,6 @@ def timed_plain_copy(spark: SparkSession, config: Config, target: Path) -> tuple
 
 
 def report(args: argparse.Namespace, facts: dict[str, str], runs: list[StageRun], plain: dict[str, float]) -> str:
-    import pyspark
-
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [
         f"## The whole pipeline at {args.customers:,} customers and {args.skus:,} SKUs, then the day after — "
         f"{dt.date.today().isoformat()}",
@@ -177,7 +173,7 @@ def report(args: argparse.Namespace, facts: dict[str, str], runs: list[StageRun]
         f"`.venv/bin/python bench/bench_scale.py --customers {args.customers} --skus {args.skus} --days {args.days} "
         f"--seed {args.seed} --driver-memory {args.driver_memory}`",
         "",
-        f"machine: {machine}; Spark {pyspark.__version__} local[{args.cores}], driver memory {args.driver_memory}.",
+        f"machine: {machine(f'local[{args.cores}]')}, driver memory {args.driver_memory}.",
         *(f"{k}: {v}." for k, v in facts.items()),
         "",
         "| run | stage | seconds | rows | Spark jobs | shuffle written | driver peak RSS | data files written |",

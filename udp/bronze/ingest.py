@@ -131,9 +131,10 @@ def ingest(
                 name,
                 schema=schemas[name],
                 now=started,
+                files=listed[name],
+                pending=pending[name],
                 logged=logged.get(name, {}),
                 shared=shared,
-                files=listed[name],
             )
         return [
             futures[name].result() if name in futures else nothing_new(name, listed[name], pending[name][1])
@@ -159,20 +160,18 @@ def ingest_source(
     *,
     schema: T.StructType,
     now: dt.datetime,
+    files: Sequence[RawFile],
+    pending: tuple[list[RawFile], list[str]],
     logged: dict[str, LogEntry],
-    shared: threading.Lock | None = None,
-    files: Sequence[RawFile] | None = None,
+    shared: threading.Lock,
 ) -> SourceResult:
-    """Ingest the files of one source not logged as done in `logged` (relative path -> its ingest log entry).
-
-    `shared` serialises the writes to the quarantine and the ingest log when sources run concurrently; `files` are
-    the source's files when already listed.
+    """Ingest `pending`'s new files of one source, of the `files` found for it (`pending`: `not_done`'s new files and
+    changed ones; `logged`: relative path -> its ingest log entry). `shared` serialises the writes to the quarantine
+    and the ingest log when sources run concurrently.
     """
-    shared = shared or threading.Lock()
     contract = config.sources[name]
     clock = time.monotonic()
-    files = list_files(spark, config.paths.raw, contract.path) if files is None else files
-    new, changed = not_done(files, logged)
+    new, changed = pending
     landed = Landed([])
     if new:
         batch = Batch(name, contract, schema, [f for f in new if f.size > 0], batch_id(name, now, new), now)
