@@ -85,7 +85,7 @@ class SizeResult:
 PROFILED = (
     (blocking, "candidate_pairs", "blocking: plan + oversize-key scan"),
     (model, "estimate_u", "u: random pairs"),
-    (model, "pattern_histogram", "EM: pattern histograms (one per training rule)"),
+    (model, "pattern_counts", "EM: pattern histogram (one for all training rules)"),
     (model, "train_by_blocking_rules", "EM: iterations (driver)"),
     (match, "shared_values", "shared identifier values (plan)"),
     (cluster, "cluster_records", "clustering (connected components + splits)"),

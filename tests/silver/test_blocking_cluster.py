@@ -16,7 +16,9 @@ from udp.silver.compare import comparisons
 KEYS = "record_id STRING, m_email STRING, m_first_key STRING, m_last STRING"
 
 
-def test_each_pair_comes_from_the_first_rule_that_finds_it(spark: SparkSession) -> None:
+def test_each_pair_comes_from_the_first_rule_that_finds_it_and_carries_every_rule_that_did(
+    spark: SparkSession,
+) -> None:
     records = spark.createDataFrame(
         [
             ("a", "x@y.com", "ann", "lee"),
@@ -28,7 +30,8 @@ def test_each_pair_comes_from_the_first_rule_that_finds_it(spark: SparkSession) 
     )
     rules = (BlockingRule("email", ("email",)), BlockingRule("name", ("first_key", "last_name")))
     pairs, skipped = candidate_pairs(records, BlockingSettings(100, rules))
-    assert_rows(pairs, [("a", "b", "email"), ("a", "c", "name"), ("b", "c", "name")])
+    # rule_bits: bit 0 for `email`, bit 1 for `name` (a and b share both)
+    assert_rows(pairs, [("a", "b", "email", 0b11), ("a", "c", "name", 0b10), ("b", "c", "name", 0b10)])
     assert skipped == []
 
 
@@ -36,14 +39,14 @@ def test_swapped_keys_find_first_and_last_name_the_other_way_round(spark: SparkS
     records = spark.createDataFrame([("a", None, "wei", "chen"), ("b", None, "chen", "wei")], KEYS)
     rule = BlockingRule("swapped", ("first_key", "last_name"), ("last_name", "first_key"))
     pairs, _ = candidate_pairs(records, BlockingSettings(100, (rule,)))
-    assert_rows(pairs, [("a", "b", "swapped")])
+    assert_rows(pairs, [("a", "b", "swapped", 1)])
 
 
 def test_a_block_over_the_cap_is_skipped_and_reported(spark: SparkSession) -> None:
     shop = [(f"r{i}", "shop@store.com", f"n{i}", "x") for i in range(6)]
     records = spark.createDataFrame([*shop, ("p", "me@x.com", "p", "q"), ("q", "me@x.com", "p", "q")], KEYS)
     pairs, skipped = candidate_pairs(records, BlockingSettings(5, (BlockingRule("email", ("email",)),)))
-    assert_rows(pairs, [("p", "q", "email")])
+    assert_rows(pairs, [("p", "q", "email", 1)])
     assert [(s.rule, s.key, s.records) for s in skipped] == [("email", "shop@store.com", 6)]
 
 
@@ -57,7 +60,7 @@ def test_oversized_blocks_of_several_rules_are_skipped_per_rule_and_reported_lar
     pairs, skipped = candidate_pairs(records, BlockingSettings(5, rules))
     # The shop's records share only their email, too common for `email`; the Smiths share only their name, too common
     # for `name`: only p and q pair.
-    assert_rows(pairs, [("p", "q", "email")])
+    assert_rows(pairs, [("p", "q", "email", 0b11)])
     assert [(s.rule, s.key, s.records) for s in skipped] == [("email", "shop@store.com", 6), ("name", "jo|smith", 7)]
 
 
@@ -65,7 +68,7 @@ def test_only_pairs_with_a_touched_record_are_generated(spark: SparkSession) -> 
     records = spark.createDataFrame([(k, "x@y.com", "a", "b") for k in "abc"], KEYS)
     touched = spark.createDataFrame([("c",)], "record_id STRING")
     pairs, _ = candidate_pairs(records, BlockingSettings(100, (BlockingRule("email", ("email",)),)), touched)
-    assert_rows(pairs, [("a", "c", "email"), ("b", "c", "email")])
+    assert_rows(pairs, [("a", "c", "email", 1), ("b", "c", "email", 1)])
 
 
 def test_a_chain_of_links_is_one_cluster(spark: SparkSession) -> None:

@@ -7,7 +7,7 @@ import math
 from pyspark.sql import SparkSession
 
 from udp.silver.compare import comparisons
-from udp.silver.model import Model, estimate_prior, train_m
+from udp.silver.model import Model, estimate_prior, histogram, pattern_counts, train_m
 
 
 def test_em_recovers_the_m_probabilities_of_a_known_mixture(spark: SparkSession) -> None:
@@ -33,6 +33,21 @@ def test_ignored_comparisons_do_not_move_their_m(spark: SparkSession) -> None:
     m, _, _ = train_m([((0, 0), 100), ((5, 0), 5)], items, u, ignore=frozenset({"last_name"}))
     untouched = train_m([], items, u, ignore=frozenset({"last_name"}), max_iterations=0)[0]
     assert m["last_name"] == untouched["last_name"]
+
+
+def test_one_aggregation_gives_each_blocking_rules_histogram_and_that_of_all_candidate_pairs(
+    spark: SparkSession,
+) -> None:
+    items = comparisons()[:2]
+    # rule_bits: bit 0 = rule 0 found the pair, bit 1 = rule 1; 0 = no rule (a labelled pair blocking missed)
+    levels = spark.createDataFrame(
+        [(0b01, 0, 0), (0b01, 0, 0), (0b11, 0, 0), (0b10, 5, 3), (0b00, 1, 3)],
+        "rule_bits BIGINT, c_first_name INT, c_last_name INT",
+    )
+    counts = pattern_counts(levels, items)
+    assert histogram(counts, 0) == [((0, 0), 3)]
+    assert histogram(counts, 1) == [((0, 0), 1), ((5, 3), 1)]
+    assert histogram(counts) == [((0, 0), 3), ((1, 3), 1), ((5, 3), 1)]
 
 
 def test_prior_is_the_fitted_match_share_of_candidate_pairs_over_all_possible_pairs() -> None:

@@ -63,6 +63,14 @@ def test_every_name_the_matching_configuration_uses_must_exist(override: str, me
     assert str(raised.value).startswith(message)
 
 
+def test_no_more_blocking_rules_than_a_pair_has_bits_for_the_rules_that_found_it() -> None:
+    shipped = len(load_config([LOCAL], env={}).matching.blocking.rules)
+    extra = ", ".join(f"{{name: extra{i}, keys: [email]}}" for i in range(64 - shipped))
+    config = load_config([LOCAL], [f"matching.blocking.rules+=[{extra}]"], env={})
+    with pytest.raises(ConfigError, match=r"^matching\.blocking\.rules: 64 rules, at most 63$"):
+        check_matching(config.matching)
+
+
 def test_all_problems_are_counted_and_the_first_is_named() -> None:
     config = load_config([LOCAL], ["matching.guards=[dob]", "matching.cluster.conflicts=[birthday]"], env={})
     with pytest.raises(ConfigError, match=r"^matching\.guards: unknown comparison 'dob'.* \(and 1 more\)$"):

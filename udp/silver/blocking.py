@@ -1,8 +1,9 @@
 """Candidate pairs from several OR'ed blocking rules — never a cross join.
 
 Each rule is an equi-join on match keys (`keys`, or `keys` against `swap_keys` for crosswise rules such as swapped
-first and last names). A pair found by several rules is kept once, named after the first rule that finds it: one
-aggregation over the union of the rules' (left_id, right_id) pairs. (Filtering each rule's pairs by the negated
+first and last names). A pair found by several rules is kept once, named after the first rule that finds it and
+carrying the set of every rule that found it (`rule_bits`, bit i for rule i: training reads each rule's own pairs from
+it): one aggregation over the union of the rules' (left_id, right_id) pairs. (Filtering each rule's pairs by the negated
 conditions of every earlier rule avoids that shuffle, but with a dozen rules Spark's constraint inference over those
 predicates takes minutes to plan.) Keys shared by more than `max_block_size` records (a shop's
 phone number, a placeholder) are skipped for that rule and reported, so one hot key cannot explode the job.
@@ -22,6 +23,7 @@ from udp.settings.matching import BlockingRule, BlockingSettings
 from udp.silver.records import MATCH_KEYS
 
 ID = "record_id"
+MAX_RULES = 63  # rule_bits is a BIGINT with one bit per rule
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ def skipped_blocks(records: DataFrame, settings: BlockingSettings) -> list[Skipp
 def candidate_pairs(
     records: DataFrame, settings: BlockingSettings, touched: DataFrame | None = None
 ) -> tuple[DataFrame, list[SkippedBlock]]:
-    """Pairs (left_id < right_id, rule) from `settings.rules`; with `touched` (record ids), only pairs involving one.
+    """Pairs (left_id < right_id, rule, rule_bits) from `settings.rules`; with `touched` (record ids), only pairs
+    involving one. `rule` names the first rule that found the pair; bit i of `rule_bits` is set when rule i found it.
 
     `records` holds `record_id` and the match key columns. Returns the pairs and the skipped oversize blocks (at
     most 20 per rule in the report; every oversized key is left out of its rule's pairs).
@@ -127,9 +130,11 @@ def candidate_pairs(
     for frame in frames[1:]:
         out = out.unionByName(frame)
     names = F.array(*[F.lit(r.name) for r in settings.rules])
-    first = out.groupBy("left_id", "right_id").agg(F.min("_rule").alias("_rule"))
+    bit = F.expr("shiftleft(CAST(1 AS BIGINT), _rule)")
+    found = out.groupBy("left_id", "right_id").agg(F.min("_rule").alias("_rule"), F.bit_or(bit).alias("rule_bits"))
     report = [b for _, blocks in groupby(skipped, key=lambda b: b.rule) for b in islice(blocks, 20)]
-    return first.select("left_id", "right_id", F.element_at(names, F.col("_rule") + 1).alias("rule")), report
+    first = F.element_at(names, F.col("_rule") + 1).alias("rule")
+    return found.select("left_id", "right_id", first, "rule_bits"), report
 
 
 def _join_rule(

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from udp.errors import ConfigError
 from udp.models import SURVIVING_ATTRIBUTES
 from udp.settings.matching import MatchingSettings
-from udp.silver.blocking import rule_columns
+from udp.silver.blocking import MAX_RULES, rule_columns
 from udp.silver.compare import LEVELS, labels_of, level_problem
 from udp.silver.match import TF_KEYS
 from udp.silver.records import MATCH_KEYS
@@ -29,6 +29,8 @@ def matching_problems(settings: MatchingSettings) -> list[str]:
     known = {name: labels_of(name) for name in LEVELS}
     rules = [r.name for r in settings.blocking.rules]
     out = []
+    if len(rules) > MAX_RULES:
+        out.append(f"matching.blocking.rules: {len(rules)} rules, at most {MAX_RULES}")
     for rule in settings.blocking.rules:
         try:
             rule_columns(rule)

@@ -131,10 +131,10 @@ def changed_labels(existing: DataFrame | None) -> Transform:
 
 
 def labelled_pairs(labels: DataFrame, records: DataFrame) -> DataFrame:
-    """Candidate pairs (left_id, right_id, rule) for every labelled pair whose two records still exist, so each is
-    scored and decided on every run, whether or not its records changed."""
+    """Candidate pairs (left_id, right_id, rule, rule_bits) for every labelled pair whose two records still exist, so
+    each is scored and decided on every run, whether or not its records changed; no blocking rule found them."""
     live = records.select("record_id")
-    pairs = labels.select(*PAIR_KEYS, F.lit("label").alias("rule"))
+    pairs = labels.select(*PAIR_KEYS, F.lit("label").alias("rule"), F.lit(0).cast("bigint").alias("rule_bits"))
     for side in PAIR_KEYS:
         pairs = pairs.join(live.withColumnRenamed("record_id", side), side, "left_semi")
     return pairs

@@ -13,6 +13,7 @@ and clusters that new data does not touch stay exactly as they were.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -123,15 +124,28 @@ def _smoothed(counts: Mapping[int, int], n_levels: int) -> tuple[float, ...]:
     return tuple(v / total for v in values)
 
 
-def pattern_histogram(levels: DataFrame, comparisons: Sequence[Comparison]) -> list[tuple[tuple[int, ...], int]]:
-    """Distinct comparison vectors of the candidate pairs and how many pairs have each, sorted by vector.
+def pattern_counts(levels: DataFrame, comparisons: Sequence[Comparison]) -> list[tuple[int, tuple[int, ...], int]]:
+    """(rule_bits, comparison vector, pairs) for every distinct pair of them among the candidate pairs: one
+    aggregation serves the histogram of every training rule and of all candidate pairs (`histogram`)."""
+    columns = [f"c_{c.name}" for c in comparisons]
+    rows = levels.groupBy("rule_bits", *columns).count().collect()
+    return [(int(r["rule_bits"]), tuple(int(r[c]) for c in columns), int(r["count"])) for r in rows]
+
+
+def histogram(
+    counts: Sequence[tuple[int, tuple[int, ...], int]], rule: int | None = None
+) -> list[tuple[tuple[int, ...], int]]:
+    """Distinct comparison vectors and how many pairs have each, from `pattern_counts`: over the pairs blocking rule
+    number `rule` found (bit `rule` of their rule bits), or over all candidate pairs; sorted by vector.
 
     Sorted because EM sums over the histogram in its order: a shuffle returns groups in an order that varies from run
     to run, and floating-point sums in another order give another model in the last bits.
     """
-    columns = [f"c_{c.name}" for c in comparisons]
-    rows = levels.groupBy(*columns).count().collect()
-    return sorted((tuple(int(r[c]) for c in columns), int(r["count"])) for r in rows)
+    pairs: Counter[tuple[int, ...]] = Counter()
+    for bits, vector, n in counts:
+        if rule is None or bits >> rule & 1:
+            pairs[vector] += n
+    return sorted(pairs.items())
 
 
 def initial_m(n_levels: int) -> tuple[float, ...]:
@@ -162,7 +176,7 @@ def train_m(
         keep = [i for i, n in enumerate(names) if n not in ignore]
         histogram = [(tuple(v if i in keep else NULL for i, v in enumerate(vec)), n) for vec, n in histogram]
     m = {c.name: initial_m(len(c.labels)) for c in comparisons}
-    fixed = _fixed_levels(comparisons, fixed_m or {})
+    fixed = fixed_levels(comparisons, fixed_m or {})
     for name, values in fixed.items():
         m[name] = values
     iterations = 0
@@ -283,9 +297,11 @@ def estimate_prior(
     return min(max(share * total / possible, 1 / possible), 1 - EPSILON)
 
 
-def _fixed_levels(
+def fixed_levels(
     comparisons: Sequence[Comparison], fixed: Mapping[str, Mapping[str, float]]
 ) -> dict[str, tuple[float, ...]]:
+    """Per comparison named in `fixed` (matching.training.fixed_m / fixed_u: comparison -> level -> probability), its
+    probabilities in level order; a level not named gets EPSILON."""
     out = {}
     for c in comparisons:
         if c.name in fixed:
