@@ -142,9 +142,18 @@ def test_labelled_pairs_join_the_candidates_once_and_only_while_both_records_exi
         [("a", "b", "yes", None, None), ("c", "d", "no", None, None), ("a", "z", "no", None, None)],
         labels.LABELS_SCHEMA,
     )
-    candidates = spark.createDataFrame([("a", "b", "email")], "left_id STRING, right_id STRING, rule STRING")
+    candidates = spark.createDataFrame(
+        [("a", "b", "email", 1)], "left_id STRING, right_id STRING, rule STRING, rule_bits BIGINT"
+    )
     combined = candidates.transform(labels.with_labelled_pairs(labels.labelled_pairs(given, records)))
-    assert_rows(combined, [Row(left_id="a", right_id="b", rule="email"), Row(left_id="c", right_id="d", rule="label")])
+    # a labelled pair blocking did not find carries no rule's bit: no training rule counts it as its own
+    assert_rows(
+        combined,
+        [
+            Row(left_id="a", right_id="b", rule="email", rule_bits=1),
+            Row(left_id="c", right_id="d", rule="label", rule_bits=0),
+        ],
+    )
 
 
 def test_reapplying_the_same_labels_changes_nothing_and_a_new_label_replaces_the_old(spark: SparkSession) -> None:
