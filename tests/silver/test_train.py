@@ -26,6 +26,6 @@ def test_a_u_set_in_the_configuration_replaces_the_one_estimated_from_random_pai
     items = comparisons()
     pairs, _ = blocking.candidate_pairs(current.select("record_id", *MATCH_KEYS.values()), settings.blocking)
     levels = match.pair_frame(pairs, current).transform(with_comparison_levels(items))
-    fitted = train_model(current, levels, settings, items)
+    fitted = train_model(current, 3, levels, settings, items)
     assert fitted.u["email"] == (0.25, 0.75)
     assert fitted.u["last_name"] != fitted.m["last_name"]  # the rest estimated as before

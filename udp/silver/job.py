@@ -140,7 +140,8 @@ def match_records(
     current, touched = found.current, found.touched
     items_ = comparisons()
     scope = None if full else touched.persist(StorageLevel.MEMORY_AND_DISK)
-    compared = current.count() if full else touched.count()
+    n_records = sum(found.per_source.values())
+    compared = n_records if full else touched.count()
     keyed = current.select("record_id", *records.MATCH_KEYS.values())
     pairs, skipped = blocking.candidate_pairs(keyed, settings.blocking, scope)
     given = lake.read(LABELS) if lake.exists(LABELS) else None
@@ -155,7 +156,9 @@ def match_records(
     )
     try:
         per_rule = _counts(levels, "blocking_rule")
-        fitted, version, trained = match_model(lake, settings, current, levels, retrain=retrain, run_id=run_id)
+        fitted, version, trained = match_model(
+            lake, settings, current, n_records, levels, retrain=retrain, run_id=run_id
+        )
         identifiers = settings.deterministic
         shared = match.shared_values(current, identifiers.identifiers, identifiers.max_records_per_value)
         scored = levels.transform(match.with_scores(fitted, items_, settings.training.term_frequency))
@@ -182,7 +185,14 @@ def match_records(
 
 
 def match_model(
-    lake: Lake, settings: MatchingSettings, current: DataFrame, levels: DataFrame, *, retrain: bool, run_id: str
+    lake: Lake,
+    settings: MatchingSettings,
+    current: DataFrame,
+    n_records: int,
+    levels: DataFrame,
+    *,
+    retrain: bool,
+    run_id: str,
 ) -> tuple[model.Model, str, bool]:
     """The stored match model, or a new one trained on this run's candidate pairs (first run, `retrain`) and
     appended to silver.match_model: the model, its version, and whether it was trained now."""
@@ -190,7 +200,7 @@ def match_model(
         rows = lake.read(MODEL).collect()
         version = max(str(r["version"]) for r in rows)
         return model.Model.from_rows([r.asDict() for r in rows if r["version"] == version]), version, False
-    fitted = train.train_model(current, levels, settings, comparisons())
+    fitted = train.train_model(current, n_records, levels, settings, comparisons())
     lake.append(model.model_frame(lake.spark, fitted, run_id), MODEL)
     return fitted, run_id, True
 

@@ -5,7 +5,8 @@ different people). A pair's match weight is log2(prior / (1 - prior)) + the sum 
 comparison adds 0), and its probability is 2^w / (1 + 2^w). Exact agreement on a name is adjusted by how common the
 name is (term frequency): 'Søndergaard' counts for more than 'Smith'.
 
-EM runs on the histogram of comparison vectors (a few thousand distinct patterns), collected to the driver — cheap
+EM runs on the histogram of comparison vectors: candidate pairs counted by (the blocking rules that found them,
+comparison levels), collected to the driver. Its size is the number of distinct such patterns, not of pairs — cheap
 at any data size. The trained model is a small table (silver.match_model) so later runs score with the same weights
 and clusters that new data does not touch stay exactly as they were.
 """
@@ -80,15 +81,15 @@ def prefixed(records: DataFrame, side: str) -> DataFrame:
 
 
 def estimate_u(
-    records: DataFrame, comparisons: Sequence[Comparison], pairs: int, seed: int
+    records: DataFrame, total: int, comparisons: Sequence[Comparison], pairs: int, seed: int
 ) -> dict[str, tuple[float, ...]]:
-    """u per level from about `pairs` random record pairs (two independent samples, crossed; same record excluded).
+    """u per level from about `pairs` random pairs of the `total` records (two independent samples, crossed; same
+    record excluded).
 
     Random pairs are almost all different people, so their level frequencies estimate u. Counts are smoothed
     (+1) so no level has u = 0. The samples are chosen by a hash of the record id, not by `DataFrame.sample`, whose
     draw depends on how the records are partitioned: the same records give the same u on a laptop and on a cluster.
     """
-    total = records.count()
     side = max(2, min(total, math.ceil(math.sqrt(pairs))))
     fraction = min(1.0, side / max(total, 1))
     left = prefixed(records.where(_sampled(fraction, seed)), "l")

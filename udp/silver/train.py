@@ -7,17 +7,20 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame
 
-from udp.errors import ConfigError
 from udp.settings.matching import MatchingSettings
 from udp.silver import blocking, match, model
 from udp.silver.compare import Comparison
 
 
 def train_model(
-    current: DataFrame, levels: DataFrame, settings: MatchingSettings, comparisons: Sequence[Comparison]
+    current: DataFrame,
+    n_records: int,
+    levels: DataFrame,
+    settings: MatchingSettings,
+    comparisons: Sequence[Comparison],
 ) -> model.Model:
-    """A model fitted to `current` records and all their candidate pairs `levels` (with `c_*` columns and the
-    `rule_bits` of the blocking rules that found each pair).
+    """A model fitted to `current` records (`n_records` of them) and all their candidate pairs `levels` (with `c_*`
+    columns and the `rule_bits` of the blocking rules that found each pair).
 
     u: random record pairs (but where matching.training.fixed_u sets it); m: EM on each training rule's pairs, its
     own fields left out; the prior: EM of the match share of all candidate pairs with m and u fixed (no field is
@@ -25,12 +28,9 @@ def train_model(
     """
     training = settings.training
     items = tuple(comparisons)
-    u = model.estimate_u(current.select(*match.MATCH_COLUMNS), items, training.u_sample_pairs, training.seed)
+    u = model.estimate_u(current.select(*match.MATCH_COLUMNS), n_records, items, training.u_sample_pairs, training.seed)
     u |= model.fixed_levels(items, training.fixed_u)
-    index = {r.name: i for i, r in enumerate(settings.blocking.rules)}
-    unknown = [n for n in training.blocking_rules if n not in index]
-    if unknown:
-        raise ConfigError(f"matching.training.blocking_rules: unknown rule {unknown[0]!r}; rules: {', '.join(index)}")
+    index = {r.name: i for i, r in enumerate(settings.blocking.rules)}  # known: silver.checks refuses others
     counts = model.pattern_counts(levels, items)
     histograms, ignored = {}, {}
     for name in training.blocking_rules:
@@ -45,5 +45,5 @@ def train_model(
         tolerance=training.tolerance,
         fixed_m=training.fixed_m,
     )
-    prior = model.estimate_prior(model.histogram(counts), items, m, u, current.count())
+    prior = model.estimate_prior(model.histogram(counts), items, m, u, n_records)
     return model.Model(prior, m, u, {c.name: c.labels for c in items}, iterations)
