@@ -12,8 +12,10 @@ setup(
     version="0.1.0",
     description="Unified Data Platform: retail raw dumps -> Delta bronze/silver/gold -> Amazon Personalize",
     python_requires=">=3.11,<3.14",
-    packages=find_packages(include=["udp", "udp.*"]),
-    package_data={"udp": ["py.typed"]},
+    # conf/ ships inside the package as udp.conf, so `udp` finds its default configuration from any directory.
+    packages=[*find_packages(include=["udp", "udp.*"]), "udp.conf"],
+    package_dir={"udp.conf": "conf"},
+    package_data={"udp": ["py.typed"], "udp.conf": ["*.yaml"]},
     install_requires=[
         "boto3==1.44.8",
         "pyyaml==6.0.4",

@@ -1,24 +1,5 @@
-"""The `udp` command.
-
-    udp generate --out DIR --customers N --skus N --days N --seed N    synthetic raw dumps + ground truth
-    udp run <stage|pipeline> [--conf FILE] [--set KEY=VALUE]... [stage args]
-    udp config [--conf FILE] [--set KEY=VALUE]...      print the resolved configuration
-    udp evaluate-matching --truth FILE.csv|DIR/truth   pairwise and cluster precision/recall/F1 against a truth
-    udp evaluate-matching --labels                     precision/recall estimated from review labels (95% CI)
-    udp review export --out FILE [--format csv|json]   review-band pairs with their evidence, to label yes/no
-    udp review apply FILE                              record the labels; the next silver run honours them
-    udp explain --customer-id ID | --record SRC:KEY    a customer's records and the evidence of each link
-    udp validate [--interactions P --items P --users P --schemas DIR]   Personalize preflight (gold or your CSVs)
-    udp export [--snapshot ID] [--force]               import-ready CSV + schemas + manifest under paths.export
-    udp sql "SELECT ..."                               query the lake's tables locally
-    udp athena-ddl [--lake S3_URI]                     Athena DDL for every gold table
-    udp docs [--check]                                 regenerate docs/tables.md and docs/gold.md's rule table
-    udp personalize plan|apply|status|teardown|compare|schedule  the Personalize step (aws or the local backend)
-
-stages: bronze, silver, gold; `pipeline` runs them in that order. Every command takes --conf and --set.
-
-`udp run <stage>` runs in-process exactly the code `spark-submit jobs/<stage>.py` runs.
-"""
+"""The `udp` command: one entry point for every job and tool (`udp --help` lists them, `udp COMMAND --help` tells
+more). `udp run <stage>` runs in-process exactly the code `spark-submit jobs/<stage>.py` runs."""
 
 from __future__ import annotations
 
@@ -28,8 +9,9 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from udp import __version__
 from udp.config import to_plain
-from udp.errors import UdpError
+from udp.errors import UdpError, unknown_name
 from udp.gold import commands as gold_commands
 from udp.runner import add_config_args, config_from_args, fail
 
@@ -58,7 +40,7 @@ def _run(argv: Sequence[str]) -> int:
                 return code
         return 0
     if stage not in STAGES:
-        return fail(UdpError(f"unknown stage {stage!r}; stages: {', '.join([*STAGES, 'pipeline'])}"))
+        return fail(UdpError(unknown_name("stage", stage, [*STAGES, "pipeline"])))
     module = importlib.import_module(STAGES[stage])
     return int(module.main(rest))
 
@@ -126,14 +108,50 @@ COMMANDS.update(
 )
 
 
+# One line per command for `udp --help`, in the order a new user meets them.
+SYNOPSES: dict[str, str] = {
+    "generate": "synthetic raw dumps of a retailer, with the ground truth (--out DIR --customers N --skus N ...)",
+    "run": "run a stage in-process: bronze, silver, gold, or pipeline (all three in order)",
+    "config": "check the configuration (--conf FILE, --set KEY=VALUE) and print it resolved",
+    "evaluate-matching": "matching precision/recall/F1 against a truth file, or estimated from review labels",
+    "review": "export review-band pairs to label, or apply the labels (the next silver run honours them)",
+    "explain": "a customer's records and the evidence of each link (--customer-id ID | --record SRC:KEY)",
+    "validate": "Personalize preflight of the gold tables or of your own CSVs",
+    "export": "import-ready Personalize CSVs, schemas and a manifest under paths.export",
+    "sql": 'query the lake\'s tables: udp sql "SELECT ..." [--format table|csv|json]',
+    "athena-ddl": "Athena DDL for every gold table",
+    "docs": "regenerate docs/tables.md and docs/gold.md's rule table (--check: only compare)",
+    "personalize": "the Personalize step: plan, apply, status, compare, schedule, teardown (aws or local backend)",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    """The top-level parser: the command and everything after it, which the command parses itself."""
+    width = max(len(c) for c in COMMANDS)
+    listing = "\n".join(f"  {c.ljust(width)}  {SYNOPSES.get(c, '')}".rstrip() for c in COMMANDS)
+    p = argparse.ArgumentParser(
+        prog="udp",
+        description="udp: raw retail dumps -> Delta bronze/silver/gold -> Amazon Personalize.",
+        epilog=f"commands:\n{listing}\n\nEvery command but generate takes --conf FILE and --set KEY=VALUE; "
+        "`udp COMMAND --help` shows its own options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"udp {__version__}")
+    p.add_argument("command", metavar="COMMAND", help="one of the commands below")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the command's own arguments")
+    return p
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if args else 2
-    command = COMMANDS.get(args[0])
+    p = parser()
+    if not args:
+        p.print_help(sys.stderr)
+        return 2
+    parsed = p.parse_args(args[:1])  # --help and --version end here
+    command = COMMANDS.get(parsed.command)
     if command is None:
-        return fail(UdpError(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)}"))
+        return fail(UdpError(unknown_name("command", parsed.command, list(COMMANDS))))
     return command(args[1:])
 
 

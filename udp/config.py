@@ -19,6 +19,7 @@ the files is udp/config_overlay.py; turning the plain result into these dataclas
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -116,13 +117,28 @@ class Config:
 _DIRECTIVES = ("extends",)
 
 
+def conf_path(name: str) -> Path:
+    """A configuration file by the name given: relative to the working directory when it is there, else (for
+    `conf/<file>` or a bare `<file>`) the copy installed with udp as the package `udp.conf`, so `udp` works from any
+    directory. A file found nowhere keeps its given name, for the not-found error."""
+    path = Path(name)
+    if path.is_absolute() or path.exists():
+        return path
+    relative = path.relative_to("conf") if path.parts[:1] == ("conf",) else path
+    try:
+        packaged = Path(str(importlib.resources.files("udp.conf"))) / relative
+    except ModuleNotFoundError:  # udp shipped without its conf/ (a job's zip on a cluster): the name as given
+        return path
+    return packaged if packaged.is_file() else path
+
+
 def load_config(
     conf_files: Sequence[str] = (), overrides: Sequence[str] = (), env: Mapping[str, str] | None = None
 ) -> Config:
     """Load `conf_files` (default `conf/local.yaml`) with their `extends`, then apply `--set` overrides."""
     overlay = Overlay(Config)
     for f in list(conf_files) or [DEFAULT_CONF]:
-        overlay.read(Path(f))
+        overlay.read(conf_path(f))
     for item in overrides:
         overlay.override(item)
     overlay.substitute_env(os.environ if env is None else env)

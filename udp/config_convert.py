@@ -9,13 +9,12 @@ their shape. `to_plain` is the way back, and the helpers here read what a type h
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Union
 
-from udp.errors import ConfigError
+from udp.errors import ConfigError, did_you_mean
 
 
 def origin_of(origins: Mapping[str, str], dotted: str) -> str:
@@ -147,8 +146,7 @@ def _convert_dataclass(cls: Any, value: dict[str, Any], origins: Mapping[str, st
         if key not in fields:
             dotted = ".".join((*at, key))
             allowed = ", ".join(sorted(fields))
-            close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.75)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(key, fields, cutoff=0.75)
             where = origin_of(origins, dotted)
             raise ConfigError(f"{where}: unknown key '{dotted}'{hint}; allowed keys here: {allowed}")
     kwargs: dict[str, Any] = {}

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from udp.errors import ContractError
+from udp.errors import ContractError, unknown_name
 from udp.models import MODELS, TOUCHPOINT_FIELDS
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def check_contracts(sources: Mapping[str, SourceContract], spark: SparkSession) 
         for i, ref in enumerate(contract.references):
             where = f"source {name!r}: references[{i}]"
             if ref.source not in sources:
-                raise ContractError(f"{where}.source: unknown source {ref.source!r}; sources: {', '.join(sources)}")
+                raise ContractError(f"{where}.source: {unknown_name('source', ref.source, list(sources))}")
             if ref.source == name:
                 raise ContractError(f"{where}.source: a source cannot reference itself")
             if ref.key not in schemas[ref.source].fieldNames():

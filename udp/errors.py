@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Sequence
+
+
+def did_you_mean(name: str, known: Iterable[str], cutoff: float = 0.6) -> str:
+    """` (did you mean 'crm'?)` when a known name is close to `name`, else nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_name(kind: str, name: str, known: Sequence[str], listed_as: str | None = None) -> str:
+    """`unknown source 'crmm' (did you mean 'crm'?); sources: crm, ecom` — the closest known name, when one is close,
+    then all of them under `listed_as` (default: the kind's plural)."""
+    return f"unknown {kind} {name!r}{did_you_mean(name, known)}; {listed_as or kind + 's'}: {', '.join(known)}"
+
 
 class UdpError(Exception):
     """Base class: a problem with the user's input, configuration or environment."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from udp import progress
 from udp.config import Config, load_config
 from udp.errors import UdpError
 
@@ -74,12 +75,14 @@ def run_job(
         config = config_from_args(args)
         if check is not None:
             check(config, args)
-        spark = build_spark(config, app_name=f"{config.spark.app_name}-{parser.prog}")
+        progress.show(getattr(args, "quiet", False))
+        progress.step(parser.prog.split()[-1], "starting Spark")
+        spark = build_spark(config, app_name=f"{config.spark.app_name}-{parser.prog.split()[-1]}")
         summary = body(spark, config, args)
     except UdpError as error:
         return fail(error)
     summary.started = started
-    print(summary.render())
+    print(summary.render(), file=sys.stderr if summary.on_stderr else sys.stdout)
     for warning in summary.warnings:  # stderr too: a scheduler's alerting reads it, not the summary
         print(f"udp: warning: {warning}", file=sys.stderr)
     return 0

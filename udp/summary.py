@@ -52,6 +52,7 @@ class Summary:
     sections: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failure: UdpError | None = None  # the run ended but did not do all it should: printed after the summary
+    on_stderr: bool = False  # stdout holds the job's data (udp sql --format csv|json): the summary goes to stderr
 
     def fact(self, key: str, value: Any) -> Summary:
         self.facts.append((key, _cell(value)))

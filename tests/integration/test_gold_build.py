@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,14 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from tests.integration.test_gold_fixtures import built_gold, copy_lake, job_args, silver_touchpoints
+from tests.progress import other_lines, progress_lines
 from udp.config import Config
 from udp.gold import commands, job
 from udp.gold.datasets import to_personalize_interactions
 from udp.gold.tables import CUSTOMER_360, INTERACTIONS, ITEMS, PREFLIGHT, USERS, gold_tables
 from udp.lake import Lake
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +105,37 @@ def test_udp_sql_prints_a_query_result(capsys: pytest.CaptureFixture[str], built
     assert out[:5] == ["EVENT_TYPE    n", "----------  ---", "AddToCart   120", "Purchase    121", "View        960"]
 
 
+def test_udp_sql_prints_values_exactly_and_only_rows_on_stdout_as_csv_or_json(
+    capsys: pytest.CaptureFixture[str], built: Config
+) -> None:
+    query = "SELECT 'C1' AS id, CAST(4096.74 AS DOUBLE) AS ltv, CAST(1234.500 AS DECIMAL(10,3)) AS d, NULL AS x"
+    assert commands.sql_main([*job_args(built), query]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split() == ["C1", "4096.74", "1234.500", "NULL"]
+    assert commands.sql_main([*job_args(built), query, "--format", "csv"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.splitlines() == ["id,ltv,d,x", "C1,4096.74,1234.500,"]
+    assert "rows  1" in printed.err  # the summary, off stdout
+    assert [line.split()[1:] for line in progress_lines(printed.err)] == [["sql", "starting", "Spark"]]
+    assert commands.sql_main([*job_args(built), query, "--format", "json", "--quiet"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.splitlines() == ['{"id": "C1", "ltv": 4096.74, "d": 1234.5, "x": null}']
+    assert progress_lines(printed.err) == []
+
+
+def test_every_query_in_the_analysts_page_runs_on_the_gold_tables(spark: SparkSession, built: Config) -> None:
+    page = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", page, flags=re.DOTALL)
+    assert len(queries) == 8
+    a_user = spark.sql("SELECT min(USER_ID) FROM gold.personalize_interactions").collect()[0][0]
+    answers = [spark.sql(q.replace("cus_0123456789abcdef", a_user)).collect() for q in queries]
+    assert all(answers[i] for i in (0, 1, 2, 3, 4, 7))  # a customer with interactions has a history
+    (channels,) = answers[4]
+    assert channels.customers == spark.table("gold.customer_360").count() >= channels.online_and_store
+
+
 def test_udp_sql_reports_a_bad_query_on_one_line(capsys: pytest.CaptureFixture[str], built: Config) -> None:
     assert commands.sql_main([*job_args(built), "SELECT nope FROM gold.personalize_items"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    err = other_lines(capsys.readouterr().err)
     assert len(err) == 1
     assert err[0].startswith("udp: error: sql: ")
 

@@ -18,6 +18,7 @@ from moto import mock_aws
 from pyspark.sql import SparkSession
 
 from tests.integration.test_gold_fixtures import DESCRIPTION_0, built_gold, job_args
+from tests.progress import other_lines
 from udp import tables
 from udp.config import Config
 from udp.gold import commands
@@ -163,7 +164,7 @@ def test_export_refuses_data_that_fails_preflight_unless_forced(
         "gold.preflight.training_event_types=[Nope]",
     ]
     assert commands.export_main([*args, "--snapshot", "refused"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    err = other_lines(capsys.readouterr().err)
     assert err == [
         "udp: error: export refused: preflight failed: 1 error(s): interactions.min_interactions_for_training "
         "(see `udp validate`; --force exports anyway)"

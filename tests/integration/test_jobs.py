@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.progress import other_lines, progress_lines
 from udp.bronze import job
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ LOCAL = str(ROOT / "conf" / "local.yaml")
 
 def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     assert job.main(argv) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    err = other_lines(capsys.readouterr().err)  # after the progress lines of a job that started Spark
     assert len(err) == 1, err
     return err[0]
 
@@ -41,7 +42,9 @@ def test_wrong_raw_path_is_named(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 def test_unknown_source_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     line = one_line_error(capsys, ["--conf", LOCAL, "--set", f"paths.raw={tmp_path}", "--source", "crmm"])
-    assert line.startswith("udp: error: unknown source 'crmm'; sources in the contract: crm, ecom")
+    assert line.startswith(
+        "udp: error: unknown source 'crmm' (did you mean 'crm'?); sources in the contract: crm, ecom"
+    )
 
 
 def test_a_typo_in_a_mapping_expression_is_named_before_any_data_is_read(
@@ -89,3 +92,8 @@ def test_spark_submit_local_runs_bronze_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "lake" / "bronze" / "erp" / "_delta_log").is_dir()
     erp_line = next(line for line in proc.stdout.splitlines() if line.startswith("erp "))
     assert erp_line.split()[1:5] == ["1", "1", "1", "0"]
+    # spark-submit runs a Python driver with its stderr merged into stdout (Spark's PythonRunner): look in both
+    steps = [line.split(maxsplit=1)[1] for line in progress_lines(proc.stdout + proc.stderr)]
+    assert steps[0].split() == ["bronze", "starting", "Spark"]
+    assert steps[1].split() == ["bronze", "erp:", "1", "new", "file(s),", "0.0", "MB"]
+    assert steps[2].startswith("bronze   erp: done in ")

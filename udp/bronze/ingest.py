@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.storagelevel import StorageLevel
 
-from udp import tables
+from udp import progress, tables
 from udp.bronze.batch import Batch, read_batch, rescued_fields
 from udp.bronze.drift import DriftNote
 from udp.bronze.files import RawFile, list_files
@@ -47,7 +47,7 @@ from udp.bronze.ledger import (
 from udp.bronze.quarantine import create_quarantine, files_in, quarantine_rows, replace_quarantined
 from udp.bronze.reasons import REASONS
 from udp.contracts import check_contracts, dependency_order
-from udp.errors import ContractError
+from udp.errors import ContractError, unknown_name
 
 if TYPE_CHECKING:
     from udp.config import Config
@@ -95,7 +95,7 @@ def ingest(
     sources = config.sources
     unknown = [s for s in only if s not in sources]
     if unknown:
-        raise ContractError(f"unknown source {unknown[0]!r}; sources in the contract: {', '.join(sources)}")
+        raise ContractError(unknown_name("source", unknown[0], list(sources), "sources in the contract"))
     started = now or dt.datetime.now(dt.UTC)
     order = [name for name in dependency_order(sources) if not only or name in only]
     # What is new is decided before any other Spark work: listing is driver-side, and the ingest log is read once
@@ -174,11 +174,13 @@ def ingest_source(
     new, changed = pending
     landed = Landed([])
     if new:
+        progress.step("bronze", f"{name}: {len(new):,} new file(s), {sum(f.size for f in new) / 1e6:,.1f} MB")
         batch = Batch(name, contract, schema, [f for f in new if f.size > 0], batch_id(name, now, new), now)
         landed = land(lake, batch, new, shared)
         with shared:
             retried = any(f.relative in logged for f in new)
             write_ingest_log(lake, name, landed.files, batch.batch_id, now, merge=retried)
+        progress.step("bronze", f"{name}: done in {time.monotonic() - clock:,.1f} s")
     return SourceResult(
         name,
         files=landed.files,

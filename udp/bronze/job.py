@@ -12,20 +12,21 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
-from udp import tables
+from udp import progress, tables
 from udp.bronze.ingest import SourceResult, ingest
 from udp.bronze.ledger import INGEST_LOG
 from udp.bronze.quarantine import QUARANTINE
 from udp.config import Config
-from udp.errors import ContractError
+from udp.errors import ContractError, unknown_name
 from udp.lake import Lake, require_input_dir
 from udp.runner import add_config_args, run_job
 from udp.summary import Summary
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bronze", description="Ingest new raw files into bronze Delta tables.")
+    p = argparse.ArgumentParser(prog="udp run bronze", description="Ingest new raw files into bronze Delta tables.")
     add_config_args(p)
+    progress.add_quiet_arg(p)
     p.add_argument("--source", action="append", default=[], help="only this source (repeatable; default: all)")
     return p
 
@@ -35,7 +36,7 @@ def check(config: Config, args: argparse.Namespace) -> None:
     require_input_dir(config.paths.raw, "raw folder (paths.raw)")
     unknown = [s for s in args.source if s not in config.sources]
     if unknown:
-        raise ContractError(f"unknown source {unknown[0]!r}; sources in the contract: {', '.join(config.sources)}")
+        raise ContractError(unknown_name("source", unknown[0], list(config.sources), "sources in the contract"))
 
 
 def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summary:

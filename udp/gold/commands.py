@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from udp import progress, query_output
 from udp.config import Config
 from udp.errors import UdpError, ValidationFailedError
 from udp.runner import add_config_args, config_from_args, fail, run_job
-from udp.summary import Summary, format_table
+from udp.summary import Summary
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -39,10 +40,11 @@ RULES_BLOCK = "preflight rules"
 
 def validate_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="validate",
+        prog="udp validate",
         description="Check Personalize's documented rules on the gold tables, or on CSV files given by location.",
     )
     add_config_args(p)
+    progress.add_quiet_arg(p)
     p.add_argument("--interactions", metavar="P", help="interactions CSV file or folder (local or s3://)")
     p.add_argument("--items", metavar="P", help="items CSV file or folder")
     p.add_argument("--users", metavar="P", help="users CSV file or folder")
@@ -92,8 +94,11 @@ def validate_main(argv: Sequence[str]) -> int:
 
 
 def export_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="export", description="Write import-ready Personalize CSVs for a gold snapshot.")
+    p = argparse.ArgumentParser(
+        prog="udp export", description="Write import-ready Personalize CSVs for a gold snapshot."
+    )
     add_config_args(p)
+    progress.add_quiet_arg(p)
     p.add_argument("--snapshot", metavar="ID", help="snapshot id (default: the UTC time, YYYYMMDDTHHMMSSZ)")
     p.add_argument("--force", action="store_true", help="export even when preflight finds errors")
     return p
@@ -144,10 +149,21 @@ def export_main(argv: Sequence[str]) -> int:
 
 
 def sql_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sql", description="Run one Spark SQL statement against the catalog.")
+    p = argparse.ArgumentParser(
+        prog="udp sql",
+        description="Run one Spark SQL statement against the catalog and print its rows, every value exact.",
+    )
     add_config_args(p)
+    progress.add_quiet_arg(p)
     p.add_argument("query", help='e.g. "SELECT * FROM gold.customer_360 LIMIT 10"')
     p.add_argument("--limit", type=int, default=50, help="rows to print (default 50)")
+    p.add_argument(
+        "--format",
+        choices=query_output.FORMATS,
+        default="table",
+        help="table (default), csv (with a header row) or json (one object per line); with csv and json the "
+        "run's summary goes to stderr, so stdout holds only the rows",
+    )
     return p
 
 
@@ -161,10 +177,11 @@ def _sql(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summa
     except (AnalysisException, ParseException) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UdpError(f"sql: {first}") from None
-    shown = [[_cell(v) for v in r] for r in rows[: args.limit]]
-    print(format_table(df.columns or ["(no columns)"], shown))
+    shown = rows[: args.limit]
+    print(query_output.render_rows(df.columns or ["(no columns)"], shown, args.format))
     more = f" (first {args.limit} shown)" if len(rows) > args.limit else ""
-    return Summary("sql").fact("rows", f"{len(shown)}{more}")
+    summary = Summary("sql", on_stderr=args.format != "table")
+    return summary.fact("rows", f"{len(shown)}{more}")
 
 
 def _quiet_query_errors() -> None:
@@ -172,12 +189,6 @@ def _quiet_query_errors() -> None:
     import logging
 
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, (list, dict)) or hasattr(value, "asDict"):
-        return str(value)
-    return value
 
 
 def sql_main(argv: Sequence[str]) -> int:
@@ -192,7 +203,7 @@ def sql_main(argv: Sequence[str]) -> int:
 def athena_ddl_main(argv: Sequence[str]) -> int:
     from udp.gold.tables import athena_ddl
 
-    p = argparse.ArgumentParser(prog="athena-ddl", description="Print Athena (engine v3) DDL for every gold table.")
+    p = argparse.ArgumentParser(prog="udp athena-ddl", description="Print Athena (engine v3) DDL for every gold table.")
     add_config_args(p)
     p.add_argument("--lake", metavar="S3_URI", help="the lake's S3 root (default: paths.lake)")
     args = p.parse_args(argv)
@@ -209,7 +220,7 @@ def docs_main(argv: Sequence[str]) -> int:
     from udp.gold.tables import render_tables_md
 
     p = argparse.ArgumentParser(
-        prog="docs",
+        prog="udp docs",
         description="Generate docs/tables.md from the gold table definitions, and docs/gold.md's preflight rule table "
         "from the rule catalogue (udp/gold/preflight/catalogue.py).",
     )

@@ -37,6 +37,7 @@ from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import functions as F
 
+from udp import progress
 from udp.config import Config
 from udp.errors import UdpError, ValidationFailedError
 from udp.gold import publish
@@ -169,6 +170,7 @@ def export_snapshot(
     check_snapshot_id(snapshot)
     incremental = config.gold.export.incremental if incremental is None else incremental
     gold = gold_snapshot(lake, config)
+    progress.step("export", "preflight")
     checks = check_and_record(lake, config, gold.inputs, now=now, source="gold", run=snapshot, snapshot=snapshot)
     bad = errors(checks)
     if bad and not force:
@@ -190,6 +192,7 @@ def export_snapshot(
                 content = Part(
                     item.frame, "FULL", unchanged_since=same_as(previous, item.dataset, gold.versions, schema)
                 )
+            progress.step("export", f"{item.dataset}: {content.import_mode} CSV")
             size = next((int(c.value) for c in checks if c.dataset == item.dataset and c.rule == "import_size"), 0)
             files = max(1, math.ceil(size / (config.gold.export.max_file_mb * 1000**2)))
             lines = content.frame.select(csv_line(fields).alias(header_line(fields))).repartition(files)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, Row, SparkSession
 
-from udp import tables
+from udp import progress, tables
 from udp.config import Config
 from udp.gold.build import TableWrite, with_column_comments, write_if_changed, write_partitions
 from udp.gold.customer360 import to_customer_360
@@ -38,8 +38,11 @@ from udp.summary import Summary
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gold", description="Build the gold Personalize datasets and customer_360.")
+    p = argparse.ArgumentParser(
+        prog="udp run gold", description="Build the gold Personalize datasets and customer_360."
+    )
     add_config_args(p)
+    progress.add_quiet_arg(p)
     return p
 
 
@@ -51,23 +54,26 @@ def run(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summar
     items = lake.read(tables.ITEMS)
     customers = lake.read(tables.CUSTOMERS)
 
+    progress.step("gold", "counting touch points")
     inputs = touchpoints.transform(count_interaction_inputs(gold.interactions)).collect()
-    writes = [
-        build_interactions(lake, config, touchpoints),
-        build_table(lake, config, ITEMS, items.transform(to_personalize_items(gold.items)), "ITEM_ID"),
-        build_table(
-            lake, config, USERS, customers.transform(to_personalize_users(gold.users, as_of=now.date())), "USER_ID"
-        ),
-        build_table(
-            lake,
-            config,
+    progress.step("gold", INTERACTIONS)
+    writes = [build_interactions(lake, config, touchpoints)]
+    as_of = now.date()
+    keyed = [
+        (ITEMS, items.transform(to_personalize_items(gold.items)), "ITEM_ID"),
+        (USERS, customers.transform(to_personalize_users(gold.users, as_of=as_of)), "USER_ID"),
+        (
             CUSTOMER_360,
             customers.transform(
-                to_customer_360(touchpoints, gold.customer_360, as_of=now.date(), age_bands=gold.users.age_bands)
+                to_customer_360(touchpoints, gold.customer_360, as_of=as_of, age_bands=gold.users.age_bands)
             ),
             "customer_id",
         ),
     ]
+    for table, frame, key in keyed:
+        progress.step("gold", table)
+        writes.append(build_table(lake, config, table, frame, key))
+    progress.step("gold", "catalog, preflight")
     for doc in gold_tables(gold):
         if doc.name != PREFLIGHT:
             lake.register(doc.name)

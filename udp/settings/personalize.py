@@ -9,13 +9,12 @@ call is made. What only the aws backend needs (a role ARN, a bucket) is checked 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from udp.errors import ConfigError
+from udp.errors import ConfigError, unknown_name
 from udp.settings.metric_keys import METRIC_KEYS
 from udp.settings.names import name_problem
 from udp.settings.recipes import BASELINE, RECIPES, Recipe
@@ -216,9 +215,7 @@ def _check_name(key: str, name: str, what: str = "name") -> None:
 
 def _check_solution(key: str, group: str, solution_key: str, s: SolutionSettings) -> None:
     if s.recipe not in RECIPES:
-        close = difflib.get_close_matches(s.recipe, list(RECIPES), n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ConfigError(f"key '{key}.recipe': unknown recipe {s.recipe!r}{hint}; recipes: {', '.join(RECIPES)}")
+        raise ConfigError(f"key '{key}.recipe': {unknown_name('recipe', s.recipe, list(RECIPES))}")
     _check_name(key, f"{group}-{solution_key}", what="solution name (<dataset_group>-<key>)")
     _check_training(key, s)
     _check_deploy(key, s, RECIPES[s.recipe])

@@ -24,7 +24,7 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from udp import tables
+from udp import progress, tables
 from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import Lake
@@ -297,6 +297,7 @@ def parser() -> argparse.ArgumentParser:
         "intervals (--labels, for real data where no truth exists).",
     )
     add_config_args(p)
+    progress.add_quiet_arg(p)
     against = p.add_mutually_exclusive_group(required=True)
     against.add_argument(
         "--truth",

@@ -14,6 +14,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from udp import progress
 from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import Lake
@@ -33,6 +34,7 @@ GOLDEN_SHOWN = ("first_name", "last_name", "email", "phone", "postcode", "date_o
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="udp explain", description=__doc__.split("\n\n")[0])
     add_config_args(p)
+    progress.add_quiet_arg(p)
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer-id", help="a customer_id of silver.customers")
     who.add_argument("--record", metavar="SOURCE:KEY", help="a source record, e.g. crm:C000123")

@@ -25,7 +25,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
-from udp import tables
+from udp import progress, tables
 from udp.config import Config
 from udp.contracts import SourceContract
 from udp.errors import ConfigError
@@ -97,8 +97,11 @@ class Touchpoints:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="silver", description="Build the Single Customer View, items and touch points.")
+    p = argparse.ArgumentParser(
+        prog="udp run silver", description="Build the Single Customer View, items and touch points."
+    )
     add_config_args(p)
+    progress.add_quiet_arg(p)
     p.add_argument("--retrain", action="store_true", help="re-estimate the match model (new weights)")
     p.add_argument("--full", action="store_true", help="re-score every candidate pair, not only touched records")
     return p
@@ -332,6 +335,7 @@ def conflict_comparisons(names: Sequence[str]) -> list[Comparison]:
 
 @contextmanager
 def _timed(clock: dict[str, float], step: str) -> Iterator[None]:
+    progress.step("silver", step)
     started = time.monotonic()
     yield
     clock[step] = time.monotonic() - started

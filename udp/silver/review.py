@@ -25,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from udp import progress
 from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import Lake
@@ -168,6 +169,7 @@ def parser() -> argparse.ArgumentParser:
         "yes or no. Pairs already labelled are left out. The file holds PII: internal review only.",
     )
     add_config_args(e)
+    progress.add_quiet_arg(e)
     e.add_argument("--out", required=True, metavar="FILE", help="the file to write (a local path)")
     e.add_argument("--format", choices=FORMATS, help="csv or json (default: from the --out extension, else csv)")
     e.add_argument(
@@ -187,6 +189,7 @@ def parser() -> argparse.ArgumentParser:
         "the earlier one. The next `udp run silver` links every yes pair and never links a no pair.",
     )
     add_config_args(a)
+    progress.add_quiet_arg(a)
     a.add_argument("file", metavar="FILE", help="the labelled CSV or JSON file")
     return p
 

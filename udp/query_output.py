@@ -1,0 +1,90 @@
+"""A query's rows as an analyst reads them: a text table, CSV or JSON Lines, every value exact.
+
+Job summaries round for the eye (4096.74 shows as "4,097"); a query's answer must not. Here a double prints as its
+shortest round-trip form (`repr`), a DECIMAL as its exact digits, an integer without separators, a date or timestamp
+in ISO 8601, and NULL as `NULL` in a table (an empty field in CSV, `null` in JSON). Nested values (arrays, maps,
+structs) print as JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+FORMATS = ("table", "csv", "json")
+
+
+def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    """`rows` (tuples of Python values as Spark's `collect` gives them) under `columns`, in `fmt` (one of FORMATS)."""
+    if fmt == "table":
+        return _table(columns, rows)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else _text(v) for v in row] for row in rows])
+        return out.getvalue().rstrip("\n")
+    if fmt == "json":
+        return "\n".join(
+            json.dumps(dict(zip(columns, [_json(v) for v in row], strict=True)), ensure_ascii=False) for row in rows
+        )
+    raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [["NULL" if v is None else _text(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    numeric = [bool(rows) and all(_is_number(r[i]) or r[i] is None for r in rows) for i in range(len(columns))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+
+
+def _text(v: Any) -> str:
+    """The exact text of one non-null value."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else {"inf": "Infinity", "-inf": "-Infinity"}.get(repr(v), "NaN")
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, (list, dict)) or hasattr(v, "asDict"):
+        return json.dumps(_json(v), ensure_ascii=False)
+    if isinstance(v, (bytes, bytearray)):
+        return v.hex()
+    return str(v)
+
+
+def _json(v: Any) -> Any:
+    """A JSON value for `v`: numbers stay numbers where JSON can hold them exactly, else their exact text."""
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else _text(v)
+    if isinstance(v, Decimal):
+        as_float = float(v)
+        return as_float if math.isfinite(as_float) and Decimal(repr(as_float)) == v else format(v, "f")
+    if hasattr(v, "asDict"):
+        return {k: _json(x) for k, x in v.asDict(recursive=False).items()}
+    if isinstance(v, dict):
+        return {str(k): _json(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_json(x) for x in v]
+    return _text(v)
