@@ -108,7 +108,7 @@ COMMANDS.update(
 )
 
 
-# One line per command for `udp --help`, in the order a new user meets them.
+# One line per command for `udp --help` (listed in COMMANDS order).
 SYNOPSES: dict[str, str] = {
     "generate": "synthetic raw dumps of a retailer, with the ground truth (--out DIR --customers N --skus N ...)",
     "run": "run a stage in-process: bronze, silver, gold, or pipeline (all three in order)",
@@ -148,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args:
         p.print_help(sys.stderr)
         return 2
+    if args[0].startswith("-") and args[0] not in ("-h", "--help", "--version"):
+        return fail(UdpError(f"{args[0]}: options go after the command, e.g. udp run bronze --conf FILE (udp --help)"))
     parsed = p.parse_args(args[:1])  # --help and --version end here
     command = COMMANDS.get(parsed.command)
     if command is None:

@@ -118,15 +118,14 @@ _DIRECTIVES = ("extends",)
 
 
 def conf_path(name: str) -> Path:
-    """A configuration file by the name given: relative to the working directory when it is there, else (for
-    `conf/<file>` or a bare `<file>`) the copy installed with udp as the package `udp.conf`, so `udp` works from any
-    directory. A file found nowhere keeps its given name, for the not-found error."""
+    """A configuration file by the name given: relative to the working directory when it is there, else, for
+    `conf/<file>`, the copy installed with udp as the package `udp.conf`, so `udp` works from any directory. A file
+    found nowhere keeps its given name, for the not-found error."""
     path = Path(name)
-    if path.is_absolute() or path.exists():
+    if path.is_absolute() or path.exists() or path.parts[:1] != ("conf",):
         return path
-    relative = path.relative_to("conf") if path.parts[:1] == ("conf",) else path
     try:
-        packaged = Path(str(importlib.resources.files("udp.conf"))) / relative
+        packaged = Path(str(importlib.resources.files("udp.conf"))) / path.relative_to("conf")
     except ModuleNotFoundError:  # udp shipped without its conf/ (a job's zip on a cluster): the name as given
         return path
     return packaged if packaged.is_file() else path

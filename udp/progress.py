@@ -1,7 +1,7 @@
 """Progress while a job runs: one timestamped line per step on stderr, e.g. `21:04:07 silver   matching`.
 
-The lines go through Python's logging (the logger `udp.progress`), so an application embedding udp can route or
-silence them like any other log; `--quiet` turns them off. They never go to stdout, which holds the job's summary (or,
+The lines go through Python's logging (the logger `udp.progress`, with its own stderr handler; it does not propagate
+to the root logger); `--quiet` turns them off. They never go to stdout, which holds the job's summary (or,
 for `udp sql --format csv|json`, its rows) — but under spark-submit, Spark's Python runner merges the driver's stderr
 into its own stdout, so there the lines come before the summary on stdout.
 """

@@ -1,9 +1,9 @@
 """A query's rows as an analyst reads them: a text table, CSV or JSON Lines, every value exact.
 
 Job summaries round for the eye (4096.74 shows as "4,097"); a query's answer must not. Here a double prints as its
-shortest round-trip form (`repr`), a DECIMAL as its exact digits, an integer without separators, a date or timestamp
-in ISO 8601, and NULL as `NULL` in a table (an empty field in CSV, `null` in JSON). Nested values (arrays, maps,
-structs) print as JSON.
+shortest round-trip form (`repr`), a DECIMAL as its exact digits (in JSON: a string, on every row, since a JSON number
+is read as a double), an integer without separators, a date or timestamp in ISO 8601, and NULL as `NULL` in a table
+(an empty field in CSV, `null` in JSON). Nested values (arrays, maps, structs) print as JSON.
 """
 
 from __future__ import annotations
@@ -15,13 +15,32 @@ import json
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 FORMATS = ("table", "csv", "json")
 
 
+def with_timestamps_as_text(df: DataFrame) -> DataFrame:
+    """`df` with its TIMESTAMP columns as text in the session's time zone (UTC in udp): collected as values, PySpark
+    would give them in the local time of the Python process. Columns are kept by position, so repeated names survive."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
+
+    names = df.columns
+    positional = df.toDF(*(f"_{i}" for i in range(len(names))))
+    columns = [
+        F.col(f"_{i}").cast("string") if isinstance(field.dataType, TimestampType) else F.col(f"_{i}")
+        for i, field in enumerate(df.schema.fields)
+    ]
+    return positional.select(*columns).toDF(*names)
+
+
 def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
-    """`rows` (tuples of Python values as Spark's `collect` gives them) under `columns`, in `fmt` (one of FORMATS)."""
+    """`rows` (tuples of Python values as Spark's `collect` gives them) under `columns`, in `fmt` (one of FORMATS).
+    JSON needs distinct column names (a ValueError names the repeated ones)."""
     if fmt == "table":
         return _table(columns, rows)
     if fmt == "csv":
@@ -31,6 +50,9 @@ def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
         writer.writerows([["" if v is None else _text(v) for v in row] for row in rows])
         return out.getvalue().rstrip("\n")
     if fmt == "json":
+        repeated = sorted({c for c in columns if list(columns).count(c) > 1})
+        if repeated:
+            raise ValueError(f"column name(s) {', '.join(repeated)} repeated: JSON needs one name per column")
         return "\n".join(
             json.dumps(dict(zip(columns, [_json(v) for v in row], strict=True)), ensure_ascii=False) for row in rows
         )
@@ -73,14 +95,13 @@ def _text(v: Any) -> str:
 
 
 def _json(v: Any) -> Any:
-    """A JSON value for `v`: numbers stay numbers where JSON can hold them exactly, else their exact text."""
+    """A JSON value for `v`: integers and doubles stay numbers, a DECIMAL is its exact text."""
     if v is None or isinstance(v, (bool, int, str)):
         return v
     if isinstance(v, float):
         return v if math.isfinite(v) else _text(v)
     if isinstance(v, Decimal):
-        as_float = float(v)
-        return as_float if math.isfinite(as_float) and Decimal(repr(as_float)) == v else format(v, "f")
+        return format(v, "f")
     if hasattr(v, "asDict"):
         return {k: _json(x) for k, x in v.asDict(recursive=False).items()}
     if isinstance(v, dict):

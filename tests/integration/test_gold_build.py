@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -118,8 +119,24 @@ def test_udp_sql_prints_values_exactly_and_only_rows_on_stdout_as_csv_or_json(
     assert [line.split()[1:] for line in progress_lines(printed.err)] == [["sql", "starting", "Spark"]]
     assert commands.sql_main([*job_args(built), query, "--format", "json", "--quiet"]) == 0
     printed = capsys.readouterr()
-    assert printed.out.splitlines() == ['{"id": "C1", "ltv": 4096.74, "d": 1234.5, "x": null}']
+    assert printed.out.splitlines() == ['{"id": "C1", "ltv": 4096.74, "d": "1234.500", "x": null}']
     assert progress_lines(printed.err) == []
+    assert commands.sql_main([*job_args(built), f"{query} WHERE false", "--format", "json"]) == 0
+    assert capsys.readouterr().out == ""  # no rows: no line at all
+
+
+def test_udp_sql_prints_timestamps_in_utc_whatever_the_shells_time_zone(
+    capsys: pytest.CaptureFixture[str], built: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()  # PySpark turns a collected TIMESTAMP into the Python process's local time
+    try:
+        query = "SELECT TIMESTAMP '2026-01-02 03:04:05' AS at"
+        assert commands.sql_main([*job_args(built), query, "--format", "csv"]) == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert capsys.readouterr().out.splitlines() == ["at", "2026-01-02 03:04:05"]
 
 
 def test_every_query_in_the_analysts_page_runs_on_the_gold_tables(spark: SparkSession, built: Config) -> None:

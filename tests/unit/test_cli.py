@@ -55,6 +55,11 @@ def test_a_misspelt_name_is_refused_with_the_closest_one(
     assert capsys.readouterr().err.startswith(message)
 
 
+def test_an_option_before_the_command_is_refused_with_where_it_goes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--conf", "x.yaml", "run", "bronze"]) == 2
+    assert capsys.readouterr().err.startswith("udp: error: --conf: options go after the command, e.g. udp run ")
+
+
 def test_a_commands_usage_names_it_as_typed(capsys: pytest.CaptureFixture[str]) -> None:
     typed = [(["sql", "--help"], "usage: udp sql "), (["run", "silver", "--help"], "usage: udp run silver ")]
     for argv, usage in typed:
@@ -94,3 +99,6 @@ def test_a_configuration_in_the_working_directory_comes_first(tmp_path: Path) ->
     missing = _udp_config(tmp_path, "--conf", "conf/nope.yaml")
     assert missing.returncode == 2
     assert missing.stderr.strip() == "udp: error: config file not found: conf/nope.yaml"
+    bare = _udp_config(tmp_path, "--conf", "local.yaml")  # only conf/<file> falls back to udp's own copy
+    assert bare.returncode == 2
+    assert bare.stderr.strip() == "udp: error: config file not found: local.yaml"

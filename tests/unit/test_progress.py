@@ -40,8 +40,14 @@ def test_every_job_takes_quiet() -> None:
     from udp.bronze.job import parser as bronze
     from udp.gold.commands import export_parser, sql_parser, validate_parser
     from udp.gold.job import parser as gold
+    from udp.silver.evaluate import parser as evaluate
+    from udp.silver.explain import parser as explain
     from udp.silver.job import parser as silver
+    from udp.silver.review import parser as review
 
     for make in (bronze, silver, gold, export_parser, validate_parser):
         assert make().parse_args(["--quiet"]).quiet
     assert sql_parser().parse_args(["SELECT 1", "--quiet"]).quiet
+    assert explain().parse_args(["--customer-id", "c", "--quiet"]).quiet
+    assert evaluate().parse_args(["--labels", "--quiet"]).quiet
+    assert review().parse_args(["apply", "labels.csv", "--quiet"]).quiet

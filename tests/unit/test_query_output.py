@@ -34,21 +34,26 @@ def test_csv_has_a_header_quotes_what_needs_it_and_leaves_null_empty() -> None:
     assert out[2] == '"C2, Jr",,0.000000000000000001,0,,"{""k"": ""v"", ""n"": 2}"'
 
 
-def test_json_lines_keep_numbers_numbers_where_json_holds_them_exactly() -> None:
+def test_json_lines_keep_integers_and_doubles_numbers_and_decimals_their_exact_text() -> None:
     first, second = (json.loads(line) for line in render_rows(COLUMNS, ROWS, "json").splitlines())
     assert first == {
         "customer_id": "C1",
         "lifetime_value": 4096.74,
-        "exact": 4096.74,
+        "exact": "4096.740",
         "orders": 1234567,
         "first_seen": "2026-01-02",
         "tags": ["a", "b"],
     }
     assert second["lifetime_value"] is None
+    assert second["exact"] == "0.000000000000000001"  # the same type on every row, whatever its size
     assert second["tags"] == {"k": "v", "n": 2}
-    # a decimal a double cannot hold exactly stays its exact text
     assert render_rows(["d"], [(Decimal("12345678901234567.89"),)], "json") == '{"d": "12345678901234567.89"}'
-    assert second["exact"] == 1e-18  # 1e-18 is exactly the decimal 0.000000000000000001 as Python reads it
+
+
+def test_json_refuses_repeated_column_names_and_an_empty_result_is_empty() -> None:
+    with pytest.raises(ValueError, match=r"column name\(s\) id repeated"):
+        render_rows(["id", "n", "id"], [(1, 2, 3)], "json")
+    assert render_rows(["id"], [], "json") == ""
 
 
 def test_timestamps_print_in_iso_8601_and_an_unknown_format_is_refused() -> None:

@@ -156,7 +156,7 @@ def sql_parser() -> argparse.ArgumentParser:
     add_config_args(p)
     progress.add_quiet_arg(p)
     p.add_argument("query", help='e.g. "SELECT * FROM gold.customer_360 LIMIT 10"')
-    p.add_argument("--limit", type=int, default=50, help="rows to print (default 50)")
+    p.add_argument("--limit", type=int, default=50, help="rows to print (default 50; a warning says when cut)")
     p.add_argument(
         "--format",
         choices=query_output.FORMATS,
@@ -173,15 +173,21 @@ def _sql(spark: SparkSession, config: Config, args: argparse.Namespace) -> Summa
     _quiet_query_errors()
     try:
         df = spark.sql(args.query)
-        rows = df.limit(args.limit + 1).collect()
+        rows = df.transform(query_output.with_timestamps_as_text).limit(args.limit + 1).collect()
     except (AnalysisException, ParseException) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UdpError(f"sql: {first}") from None
     shown = rows[: args.limit]
-    print(query_output.render_rows(df.columns or ["(no columns)"], shown, args.format))
-    more = f" (first {args.limit} shown)" if len(rows) > args.limit else ""
-    summary = Summary("sql", on_stderr=args.format != "table")
-    return summary.fact("rows", f"{len(shown)}{more}")
+    try:
+        text = query_output.render_rows(df.columns or ["(no columns)"], shown, args.format)
+    except ValueError as error:
+        raise UdpError(f"sql --format {args.format}: {error}; give them aliases (AS ...)") from None
+    if text:
+        print(text)
+    summary = Summary("sql", on_stderr=args.format != "table").fact("rows", len(shown))
+    if len(rows) > args.limit:
+        summary.warn(f"only the first {args.limit} rows were printed: --limit N prints more")
+    return summary
 
 
 def _quiet_query_errors() -> None:
