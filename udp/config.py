@@ -37,7 +37,7 @@ from udp.settings.matching import MatchingSettings
 from udp.settings.personalize import PersonalizeSettings
 
 DEFAULT_CONF = "conf/local.yaml"
-LAYERS = ("bronze", "silver", "gold")
+LAYERS = ("bronze", "silver", "gold", "udp")  # udp: the run log (udp._runs, udp._run_steps)
 
 
 # --------------------------------------------------------------------------------------------------------------------

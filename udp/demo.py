@@ -7,8 +7,9 @@ export -> Personalize (local backend: import, train five recipes, metrics, deplo
 recipe leaderboard. Day two: the last day's dumps land -> bronze, silver, gold again (each only what changed) ->
 export of the interactions added since day one -> Personalize imports them INCREMENTAL, trains an UPDATE version of
 user personalization (a FULL one weekly) and FULL versions of the rest -> the leaderboard with its trend; matching
-scored against the generator's truth, and the recommendations for the most active customer next to what they
-bought and viewed. Every step is the same `main(argv)` the `udp` command and `spark-submit jobs/*.py` run; the demo
+scored against the generator's truth, the recommendations for the most active customer next to what they
+bought and viewed, and the run report (report.html: charts of every layer and the run history). Every step is the
+same `main(argv)` the `udp` command and `spark-submit jobs/*.py` run; the demo
 only chains them with the demo folder's paths. Re-running it reuses what is there (bronze ingests nothing new,
 silver changes nothing).
 """
@@ -81,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from udp.gold import commands as gold_commands
     from udp.gold import job as gold
     from udp.personalize import job as personalize
+    from udp.report import command as report
     from udp.silver import evaluate
     from udp.silver import job as silver
 
@@ -118,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     step("personalize compare", personalize.main, ["compare", *conf, "--snapshot", "demo-2"])
     step("evaluate matching", evaluate.main, [*conf, "--truth", str(dumps / "truth")])
     show_recommendations(work, conf)
+    step("report", report.main, [*conf, "--out", str(work / "report.html")])
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s; everything is under {work}")
+    print(f"the run report: {work / 'report.html'} (open it in a browser)")
     return 0
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from udp import progress
+from udp import progress, runlog
 from udp.config import Config, load_config
 from udp.errors import UdpError
 
@@ -65,24 +65,43 @@ def run_job(
     argv: Sequence[str] | None,
     body: Callable[[SparkSession, Config, argparse.Namespace], Summary],
     check: Callable[[Config, argparse.Namespace], None] | None = None,
+    *,
+    logged: bool = True,
 ) -> int:
-    """Run one job: `check(config, args)` (no Spark yet), then `body(spark, config, args)` returns the summary."""
+    """Run one job: `check(config, args)` (no Spark yet), then `body(spark, config, args)` returns the summary.
+
+    When `logged`, the run is appended to the run log (udp/runlog.py) and the summary printed from its row."""
     from udp.session import build_spark
 
+    stage = parser.prog.split()[-1]
     started = time.monotonic()
+    clock = runlog.RunClock.start(stage)
+    spark: SparkSession | None = None
     try:
         args = parser.parse_args(argv)
         config = config_from_args(args)
         if check is not None:
             check(config, args)
         progress.show(getattr(args, "quiet", False))
-        progress.step(parser.prog.split()[-1], "starting Spark")
-        spark = build_spark(config, app_name=f"{config.spark.app_name}-{parser.prog.split()[-1]}")
+        progress.step(stage, "starting Spark")
+        spark = build_spark(config, app_name=f"{config.spark.app_name}-{stage}")
         summary = body(spark, config, args)
     except UdpError as error:
+        if logged and spark is not None:
+            runlog.write_failed(spark, config, clock, error)
         return fail(error)
-    summary.started = started
-    print(summary.render(), file=sys.stderr if summary.on_stderr else sys.stdout)
+    except Exception as error:
+        if logged and spark is not None:
+            runlog.write_failed(spark, config, clock, error)
+        raise
+    if logged:
+        run = clock.finish(config, summary)
+        runlog.write(spark, config, clock, run)
+        text = run.render()
+    else:
+        summary.started = started
+        text = summary.render()
+    print(text, file=sys.stderr if summary.on_stderr else sys.stdout)
     for warning in summary.warnings:  # stderr too: a scheduler's alerting reads it, not the summary
         print(f"udp: warning: {warning}", file=sys.stderr)
     return 0

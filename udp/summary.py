@@ -72,12 +72,22 @@ class Summary:
         return self
 
     def render(self) -> str:
-        elapsed = time.monotonic() - self.started
-        width = max([len(k) for k, _ in self.facts] + [4])
-        out = [f"== {self.title} ==".ljust(20)]
-        out += [f"warning: {w}" for w in self.warnings]
-        out += [f"{k.ljust(width)}  {v}" for k, v in self.facts]
-        out.append(f"{'time'.ljust(width)}  {elapsed:,.1f} s")
-        for title, body in self.sections:
-            out += ["", title, body]
-        return "\n".join(out)
+        return render_text(self.title, self.facts, self.sections, self.warnings, time.monotonic() - self.started)
+
+
+def render_text(
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    sections: Sequence[tuple[str, str]],
+    warnings: Sequence[str],
+    seconds: float,
+) -> str:
+    """The one-screen summary: title, warnings, facts, time, then each section (also how udp._runs rows print)."""
+    width = max([len(k) for k, _ in facts] + [4])
+    out = [f"== {title} ==".ljust(20)]
+    out += [f"warning: {w}" for w in warnings]
+    out += [f"{k.ljust(width)}  {v}" for k, v in facts]
+    out.append(f"{'time'.ljust(width)}  {seconds:,.1f} s")
+    for section_title, body in sections:
+        out += ["", section_title, body]
+    return "\n".join(out)

@@ -139,6 +139,10 @@ RECIPE_LEADERBOARD = _add(
     "gold.recipe_leaderboard", "One row per trained solution version and its metrics", keys=("solution_version_arn",)
 )
 
+# udp: what ran — the run log every job appends to (udp/runlog.py), never personal data.
+RUNS = _add("udp._runs", "One row per job run: stage, configuration digest, times, status, the summary's figures")
+RUN_STEPS = _add("udp._run_steps", "One row per progress step of a run, with when it started and ended")
+
 PERSONALIZE_DATASETS = {
     "interactions": PERSONALIZE_INTERACTIONS,
     "items": PERSONALIZE_ITEMS,

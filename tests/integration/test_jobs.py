@@ -90,6 +90,7 @@ def test_spark_submit_local_runs_bronze_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "== bronze ingest ==" in proc.stdout
     assert (tmp_path / "lake" / "bronze" / "erp" / "_delta_log").is_dir()
+    assert (tmp_path / "lake" / "udp" / "_runs" / "_delta_log").is_dir()  # the run log, written on the cluster too
     erp_line = next(line for line in proc.stdout.splitlines() if line.startswith("erp "))
     assert erp_line.split()[1:5] == ["1", "1", "1", "0"]
     # spark-submit runs a Python driver with its stderr merged into stdout (Spark's PythonRunner): look in both

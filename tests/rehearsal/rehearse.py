@@ -67,7 +67,7 @@ VOLATILE_IN = {
     "silver.match_model": {"version"},  # the training run's name; the m and u values themselves must agree
 }
 # Tables that record a run rather than the data (checked for existence only).
-BOOKKEEPING = {"gold.recipe_leaderboard", "gold.personalize_preflight"}
+BOOKKEEPING = {"gold.recipe_leaderboard", "gold.personalize_preflight", "udp._runs", "udp._run_steps"}
 
 
 class RehearsalFailedError(AssertionError):

@@ -198,7 +198,7 @@ def _quiet_query_errors() -> None:
 
 
 def sql_main(argv: Sequence[str]) -> int:
-    return run_job(sql_parser(), argv, _sql)
+    return run_job(sql_parser(), argv, _sql, logged=False)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
+from udp import progress, runlog
 from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import table_location
@@ -225,6 +226,23 @@ def _client_error_message(error: ClientError) -> str:
     return f"Personalize {op} failed: {err.get('Code', 'error')}: {err.get('Message', '')}".strip()
 
 
+def _user_error(error: Exception) -> UdpError | None:
+    """The one-line error a user can act on, or None for a bug (re-raised with its traceback)."""
+    if isinstance(error, UdpError):
+        return error
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        return AwsSetupError(NO_CREDENTIALS)
+    if isinstance(error, NoRegionError):
+        return AwsSetupError(NO_REGION)
+    if isinstance(error, EndpointConnectionError):
+        return UdpError(f"cannot reach {error.kwargs.get('endpoint_url')}: check the region and network")
+    if isinstance(error, ParamValidationError):
+        return UdpError(f"invalid Personalize request: {error}")
+    if isinstance(error, ClientError):
+        return UdpError(_client_error_message(error))
+    return None
+
+
 def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None) -> int:
     """CLI entry (also jobs/personalize_driver.py): one line `udp: error: ...` for every user-facing problem."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -233,9 +251,13 @@ def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None
 
         return schedule.main(argv[1:])
     started = time.monotonic()
+    clock = runlog.RunClock.start("personalize")
+    provider: SparkProvider | None = None
     try:
         args = parser().parse_args(argv)
         config = config_from_args(args)
+        provider = SparkProvider(config, spark)
+        progress.step("personalize", args.command)  # its own lines say the rest; the step is the run log's
         summary = run(
             config,
             args.command,
@@ -244,25 +266,25 @@ def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None
             all_snapshots=args.all_snapshots,
             force=args.force,
             dry_run=args.dry_run,
-            spark=SparkProvider(config, spark),
+            spark=provider,
         )
-    except UdpError as error:
-        return fail(error)
-    except (NoCredentialsError, PartialCredentialsError):
-        return fail(AwsSetupError(NO_CREDENTIALS))
-    except NoRegionError:
-        return fail(AwsSetupError(NO_REGION))
-    except EndpointConnectionError as error:
-        return fail(UdpError(f"cannot reach {error.kwargs.get('endpoint_url')}: check the region and network"))
-    except ParamValidationError as error:
-        return fail(UdpError(f"invalid Personalize request: {error}"))
-    except ClientError as error:
-        return fail(UdpError(_client_error_message(error)))
     except KeyboardInterrupt:
         print(
             "udp: interrupted: run the same command again to resume (the run manifest has every step)", file=sys.stderr
         )
         return 130
-    summary.started = started
-    print(summary.render())
+    except Exception as error:
+        user_error = _user_error(error)
+        if provider is not None and provider.session is not None:
+            runlog.write_failed(provider.session, config, clock, user_error or error)
+        if user_error is None:
+            raise
+        return fail(user_error)
+    if provider is not None and provider.session is not None:  # logged when Spark ran: see udp/runlog.py
+        logged = clock.finish(config, summary)
+        runlog.write(provider.session, config, clock, logged)
+        print(logged.render())
+    else:
+        summary.started = started
+        print(summary.render())
     return fail(summary.failure) if summary.failure is not None else 0

@@ -322,4 +322,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         lake = Lake(spark, config)
         return evaluate_labels(lake) if args.labels else evaluate(spark, lake, args.truth)
 
-    return run_job(parser(), argv, body, check)
+    return run_job(parser(), argv, body, check, logged=False)

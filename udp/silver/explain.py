@@ -117,4 +117,4 @@ def _evidence(evidence: Any) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job(parser(), argv, explain, check)
+    return run_job(parser(), argv, explain, check, logged=False)

@@ -158,6 +158,7 @@ def match_records(
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
+        progress.step("silver", "matching: candidate pairs compared")
         per_rule = _counts(levels, "blocking_rule")
         fitted, version, trained = match_model(
             lake, settings, current, n_records, levels, retrain=retrain, run_id=run_id
@@ -172,6 +173,7 @@ def match_records(
             decided = decided.transform(labels.with_labels(given))
         new_links = match.to_links(decided, version)
         links = new_links if full else untouched_links(lake, current, touched, given).unionByName(new_links)
+        progress.step("silver", "matching: pairs scored, decided and written")
         lake.merge(links, LINKS, delete_missing="true")
         if lake.exists(UNMATCHED) and not lake.read(UNMATCHED).isEmpty():
             lake.delete(UNMATCHED, "true")  # their links are written: matched
@@ -203,6 +205,7 @@ def match_model(
         rows = lake.read(MODEL).collect()
         version = max(str(r["version"]) for r in rows)
         return model.Model.from_rows([r.asDict() for r in rows if r["version"] == version]), version, False
+    progress.step("silver", "matching: training the model (u from random pairs, m by EM per training rule)")
     fitted = train.train_model(current, n_records, levels, settings, comparisons())
     lake.append(model.model_frame(lake.spark, fitted, run_id), MODEL)
     return fitted, run_id, True
