@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from udp.summary import format_table
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
@@ -60,15 +62,13 @@ def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [["NULL" if v is None else _text(v) for v in row] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-    numeric = [bool(rows) and all(_is_number(r[i]) or r[i] is None for r in rows) for i in range(len(columns))]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+    """Every value exact, NULL spelt out; a column of numbers (and NULLs) right-aligned."""
+    return format_table(
+        columns,
+        rows,
+        cell=lambda v: "NULL" if v is None else _text(v),
+        numeric_value=lambda v: v is None or _is_number(v),
+    )
 
 
 def _is_number(v: Any) -> bool:

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from udp.errors import UdpError
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain-text table with right-aligned numbers."""
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, v in enumerate(row):
-            widths[i] = max(widths[i], len(v))
-    numeric = [all(_is_number(r[i]) for r in rows) and bool(rows) for i in range(len(headers))]
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    cell: Callable[[Any], str] | None = None,
+    numeric_value: Callable[[Any], bool] | None = None,
+) -> str:
+    """A plain-text table; a column whose every value is numeric (`numeric_value`) is right-aligned. Values print
+    as `cell` writes them (default: the summary's rounded, thousands-separated numbers)."""
+    cell = cell or _cell
+    numeric_value = numeric_value or _is_number
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(numeric_value(r[i]) for r in rows) for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
         parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]

@@ -29,7 +29,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from udp import progress, runlog
+from udp import runlog
 from udp.config import Config
 from udp.errors import UdpError
 from udp.lake import table_location
@@ -257,7 +257,6 @@ def main(argv: Sequence[str] | None = None, *, spark: SparkSession | None = None
         args = parser().parse_args(argv)
         config = config_from_args(args)
         provider = SparkProvider(config, spark)
-        progress.step("personalize", args.command)  # its own lines say the rest; the step is the run log's
         summary = run(
             config,
             args.command,
